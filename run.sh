@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Starts Crane all-in-one (one seed that is also a worker) and applies the demo workload.
+# Usage: ./run.sh [--http-port 8080] [--data-dir .crane-data] [--runtime docker|process]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+http_port=${CRANE_HTTP_PORT:-8080}
+data_dir=${CRANE_DATA_DIR:-.crane-data}
+runtime=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --http-port) http_port=$2; shift 2 ;;
+    --data-dir) data_dir=$2; shift 2 ;;
+    --runtime) runtime=$2; shift 2 ;;
+    -h|--help) sed -n '2,3p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+if [ -z "$runtime" ]; then
+  if ! docker info >/dev/null 2>&1 && command -v dockerd >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "run.sh: starting dockerd (log: /tmp/crane-dockerd.log)"
+    (dockerd >/tmp/crane-dockerd.log 2>&1 &)
+    for _ in $(seq 1 30); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  fi
+  if docker info >/dev/null 2>&1; then
+    runtime=docker
+  else
+    echo "run.sh: Docker is not available here; using --runtime process (replicas run as local processes)"
+    runtime=process
+  fi
+fi
+
+echo "run.sh: building crane-seed"
+dotnet build -c Release -v quiet -nologo src/Crane.Seed >/tmp/crane-run-build.log 2>&1 || { cat /tmp/crane-run-build.log; exit 1; }
+if [ "$runtime" = docker ]; then
+  images/demo/build.sh
+  example=examples/api-service.yaml
+else
+  example=examples/api-service-process.yaml
+fi
+
+mkdir -p "$data_dir"
+rm -f "$data_dir/http.port"
+src/Crane.Seed/bin/Release/net10.0/crane-seed --all-in-one --http-port "$http_port" --data-dir "$data_dir" --runtime "$runtime" &
+seed=$!
+trap 'kill $seed 2>/dev/null; wait $seed 2>/dev/null' INT TERM
+
+for _ in $(seq 1 120); do
+  if [ -f "$data_dir/http.port" ] && curl -fs "http://127.0.0.1:$(cat "$data_dir/http.port")/readyz" >/dev/null 2>&1; then break; fi
+  kill -0 $seed 2>/dev/null || { echo "run.sh: crane-seed exited"; exit 1; }
+  sleep 0.5
+done
+port=$(cat "$data_dir/http.port")
+api="http://127.0.0.1:$port"
+echo "run.sh: applying $example"
+curl -fsS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' "$api/api/v1/workloads"; echo
+cat <<MSG
+
+Crane is running at $api  (Ctrl-C stops Crane; containers keep running and are adopted on the next start)
+  curl -s $api/api/v1/workloads/api-service
+  curl -s $api/api/v1/nodes
+  curl -s -X POST -d '{"replicas":5}' $api/api/v1/workloads/api-service/scale
+  curl -sN $api/api/v1/events/stream
+MSG
+wait $seed

@@ -1,0 +1,114 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using Crane.Actors.Events;
+using Crane.Actors.Nodes;
+using Crane.Actors.Scheduling;
+using Crane.Actors.Workloads;
+using Crane.Runtime;
+using Crane.Scheduling;
+using LinqToDB;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crane.Actors.Hosting;
+
+/// <summary>Registry key for the node's own NodeActor (worker role).</summary>
+public sealed class LocalNode;
+
+/// <summary>Builds the `crane` actor system for the control role, the worker role, or both (all-in-one).</summary>
+public static class CraneAkka
+{
+    public const string SystemName = "crane";
+    public const string ControlRole = "control";
+    public const string WorkerRole = "worker";
+
+    public static IServiceCollection AddCrane(this IServiceCollection services, CraneOptions options, bool control, bool worker)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var strategies = StrategyRegistry.CreateDefault();
+        services.AddSingleton(strategies);
+        services.AddSingleton(TimeProvider.System);
+        if (worker)
+            services.AddSingleton<IContainerRuntime>(_ => RuntimeFactory.Create(options.Runtime, DockerEndpoint(options), options.DataDir, null));
+
+        var roles = new List<string>();
+        if (control)
+            roles.Add(ControlRole);
+        if (worker)
+            roles.Add(WorkerRole);
+
+        services.AddAkka(SystemName, (builder, sp) =>
+        {
+            var hocon = Path.Combine(AppContext.BaseDirectory, "hocon", "crane.conf");
+            builder.AddHocon(Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(hocon)), HoconAddMode.Prepend);
+            builder.WithRemoting(options.Hostname, options.AkkaPort);
+            var seeds = options.SeedAddresses().ToArray();
+            builder.WithClustering(new ClusterOptions { Roles = roles.ToArray(), SeedNodes = seeds });
+            builder.AddStartup((system, _) =>
+            {
+                if (seeds.Length == 0)
+                    Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
+            });
+
+            var time = sp.GetRequiredService<TimeProvider>();
+            var extractor = new WorkloadMessageExtractor();
+            if (control)
+            {
+                builder.WithSqlPersistence(ConnectionString(options), ProviderName(options));
+                builder.WithSingleton<SchedulerSingleton>("scheduler",
+                    (system, _, _) => SchedulerActor.Props(new Placer(strategies, options.DefaultStrategy), new EventPublisher(system, time)),
+                    new ClusterSingletonOptions { Role = ControlRole });
+                builder.WithShardRegion<WorkloadRegion>("workload",
+                    (system, registry, _) =>
+                    {
+                        var publisher = new EventPublisher(system, time);
+                        var scheduler = registry.Get<SchedulerSingleton>();
+                        return name => WorkloadActor.Props(name, scheduler, publisher, time);
+                    },
+                    extractor,
+                    new ShardOptions
+                    {
+                        Role = ControlRole,
+                        RememberEntities = true,
+                        RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                        StateStoreMode = StateStoreMode.Persistence,
+                    });
+                builder.WithActors((system, registry) =>
+                    registry.Register<EventLogActor>(system.ActorOf(EventLogActor.Props(), "events")));
+            }
+            else
+            {
+                builder.WithSingletonProxy<SchedulerSingleton>("scheduler", new ClusterSingletonOptions { Role = ControlRole });
+                builder.WithShardRegionProxy<WorkloadRegion>("workload", ControlRole, extractor);
+            }
+
+            if (worker)
+            {
+                var runtime = sp.GetRequiredService<IContainerRuntime>();
+                builder.WithActors((system, registry) =>
+                {
+                    var node = new NodeOptions(options.NodeName, $"{options.Hostname}:{options.AkkaPort}", options.CapacityCpu, options.CapacityMemory,
+                        options.Labels, options.ContainerLabels, options.OrphanGrace, TimeSpan.FromSeconds(2));
+                    var actor = system.ActorOf(NodeActor.Props(node, runtime, registry.Get<SchedulerSingleton>(), registry.Get<WorkloadRegion>(),
+                        new EventPublisher(system, time), time), "node");
+                    registry.Register<LocalNode>(actor);
+                });
+            }
+        });
+        return services;
+    }
+
+    private static Uri DockerEndpoint(CraneOptions options) =>
+        options.DockerEndpoint is { } endpoint ? new Uri(endpoint) : DockerRuntime.DefaultEndpoint();
+
+    private static string ConnectionString(CraneOptions options) =>
+        options.ConnectionString ?? (options.Persistence == "sqlite"
+            ? $"Data Source={Path.GetFullPath(Path.Combine(options.DataDir, "crane.db"))}"
+            : throw new ArgumentException("--persistence postgres needs --connection-string"));
+
+    private static string ProviderName(CraneOptions options) =>
+        options.Persistence == "postgres" ? LinqToDB.ProviderName.PostgreSQL15 : LinqToDB.ProviderName.SQLiteMS;
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Crane.Contracts.Specs;
+
+namespace Crane.Actors.Hosting;
+
+/// <summary>Command-line flags shared by crane-seed and crane-node. Every flag also reads CRANE_&lt;FLAG&gt; (dashes as underscores).</summary>
+public sealed record CraneOptions
+{
+    public string Hostname { get; init; } = "127.0.0.1";
+    public int AkkaPort { get; init; }
+    public IReadOnlyList<string> SeedNodes { get; init; } = [];
+    public int HttpPort { get; init; } = 8080;
+    public string DataDir { get; init; } = "./.crane-data";
+    public string NodeName { get; init; } = "node-1";
+    public double CapacityCpu { get; init; } = Environment.ProcessorCount;
+    public long CapacityMemory { get; init; } = 4L * 1024 * 1024 * 1024;
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> ContainerLabels { get; init; } = new Dictionary<string, string>();
+    public string Runtime { get; init; } = "docker";
+    public string? DockerEndpoint { get; init; }
+    public string Persistence { get; init; } = "sqlite";
+    public string? ConnectionString { get; init; }
+    public bool AllInOne { get; init; }
+    public string DefaultStrategy { get; init; } = "spread";
+    public TimeSpan OrphanGrace { get; init; } = TimeSpan.FromSeconds(20);
+
+    public static readonly IReadOnlyList<string> Flags =
+    [
+        "hostname", "akka-port", "seed-nodes", "http-port", "data-dir", "node-name", "capacity-cpu", "capacity-memory",
+        "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
+        "default-strategy", "orphan-grace-seconds",
+    ];
+
+    /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
+    public static CraneOptions Parse(string[] args, int defaultAkkaPort, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var flag in Flags)
+        {
+            var env = "CRANE_" + flag.Replace('-', '_').ToUpperInvariant();
+            var value = environment is null ? Environment.GetEnvironmentVariable(env) : environment.GetValueOrDefault(env);
+            if (!string.IsNullOrEmpty(value))
+                values[flag] = value;
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+                throw new ArgumentException($"unexpected argument '{arg}'");
+            var name = arg[2..];
+            string? value = null;
+            var eq = name.IndexOf('=');
+            if (eq >= 0)
+            {
+                value = name[(eq + 1)..];
+                name = name[..eq];
+            }
+
+            if (!Flags.Contains(name))
+                throw new ArgumentException($"unknown flag --{name}; known: {string.Join(", ", Flags.Select(f => "--" + f))}");
+            if (value is null)
+            {
+                if (name == "all-in-one")
+                    value = "true";
+                else if (i + 1 < args.Length)
+                    value = args[++i];
+                else
+                    throw new ArgumentException($"--{name} needs a value");
+            }
+
+            values[name] = value;
+        }
+
+        var o = new CraneOptions { AkkaPort = defaultAkkaPort };
+        string? Get(string k) => values.GetValueOrDefault(k);
+        return o with
+        {
+            Hostname = Get("hostname") ?? o.Hostname,
+            AkkaPort = Get("akka-port") is { } ap ? Int("akka-port", ap) : o.AkkaPort,
+            SeedNodes = Get("seed-nodes") is { } seeds ? seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : o.SeedNodes,
+            HttpPort = Get("http-port") is { } hp ? Int("http-port", hp) : o.HttpPort,
+            DataDir = Get("data-dir") ?? o.DataDir,
+            NodeName = Get("node-name") ?? o.NodeName,
+            CapacityCpu = Get("capacity-cpu") is { } cpu ? Cpu(cpu) : o.CapacityCpu,
+            CapacityMemory = Get("capacity-memory") is { } mem ? Memory(mem) : o.CapacityMemory,
+            Labels = Get("labels") is { } labels ? Pairs("labels", labels) : o.Labels,
+            ContainerLabels = Get("container-labels") is { } cl ? Pairs("container-labels", cl) : o.ContainerLabels,
+            Runtime = Get("runtime") is { } rt ? OneOf("runtime", rt, "docker", "process", "hollow") : o.Runtime,
+            DockerEndpoint = Get("docker-endpoint") ?? o.DockerEndpoint,
+            Persistence = Get("persistence") is { } p ? OneOf("persistence", p, "sqlite", "postgres") : o.Persistence,
+            ConnectionString = Get("connection-string") ?? o.ConnectionString,
+            AllInOne = Get("all-in-one") is { } aio ? Bool("all-in-one", aio) : o.AllInOne,
+            DefaultStrategy = Get("default-strategy") ?? o.DefaultStrategy,
+            OrphanGrace = Get("orphan-grace-seconds") is { } og ? TimeSpan.FromSeconds(Int("orphan-grace-seconds", og)) : o.OrphanGrace,
+        };
+    }
+
+    /// <summary>host:port entries become akka.tcp://crane@host:port; full addresses pass through.</summary>
+    public IReadOnlyList<string> SeedAddresses() =>
+        SeedNodes.Select(s => s.Contains("://", StringComparison.Ordinal) ? s : $"akka.tcp://crane@{s}").ToList();
+
+    private static int Int(string flag, string v) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative integer");
+
+    private static double Cpu(string v) =>
+        Quantity.TryParseCpu(v, out var c) && c > 0 ? c : throw new ArgumentException($"--capacity-cpu: '{v}' is not a cpu quantity (e.g. 2 or 500m)");
+
+    private static long Memory(string v) =>
+        Quantity.TryParseMemory(v, out var m) && m > 0 ? m : throw new ArgumentException($"--capacity-memory: '{v}' is not a memory quantity (e.g. 2Gi)");
+
+    private static bool Bool(string flag, string v) =>
+        bool.TryParse(v, out var b) ? b : throw new ArgumentException($"--{flag}: '{v}' is not true or false");
+
+    private static string OneOf(string flag, string v, params string[] allowed) =>
+        allowed.Contains(v) ? v : throw new ArgumentException($"--{flag}: '{v}' is not one of {string.Join(", ", allowed)}");
+
+    private static Dictionary<string, string> Pairs(string flag, string v)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = pair.IndexOf('=');
+            if (eq <= 0)
+                throw new ArgumentException($"--{flag}: '{pair}' is not key=value");
+            result[pair[..eq]] = pair[(eq + 1)..];
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,49 @@
+using Prometheus;
+
+namespace Crane.Actors.Observability;
+
+/// <summary>Crane's Prometheus metrics, registered once in the process-wide prometheus-net registry.</summary>
+public static class CraneMetrics
+{
+    public static readonly Gauge ReplicasDesired = Metrics.CreateGauge(
+        "crane_workload_replicas_desired", "Replicas a workload wants.", "workload");
+
+    public static readonly Gauge ReplicasReady = Metrics.CreateGauge(
+        "crane_workload_replicas_ready", "Replicas of a workload that pass readiness.", "workload");
+
+    public static readonly Counter SchedulingAttempts = Metrics.CreateCounter(
+        "crane_scheduling_attempts_total", "Placement attempts by result (scheduled, unschedulable).", "result");
+
+    public static readonly Histogram SchedulingDuration = Metrics.CreateHistogram(
+        "crane_scheduling_duration_seconds", "Time to run the placement pipeline for one replica.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 4, 10) });
+
+    public static readonly Counter ContainerRestarts = Metrics.CreateCounter(
+        "crane_container_restarts_total", "Containers replaced after they died or failed liveness.", "workload", "replica");
+
+    public static readonly Gauge ReplicaReady = Metrics.CreateGauge(
+        "crane_replica_ready", "1 when the replica passes readiness, else 0.", "workload", "replica", "node");
+
+    public static readonly Counter ProbeTotal = Metrics.CreateCounter(
+        "crane_probe_total", "Probe runs by result (success, failure).", "workload", "replica", "probe", "result");
+
+    public static readonly Histogram ProbeDuration = Metrics.CreateHistogram(
+        "crane_probe_duration_seconds", "Probe run time.", new HistogramConfiguration
+        {
+            LabelNames = ["workload", "probe"],
+            Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14),
+        });
+
+    public static readonly Counter EventsTotal = Metrics.CreateCounter(
+        "crane_events_total", "Events recorded by type and reason.", "type", "reason");
+
+    public static readonly Gauge NodeCapacity = Metrics.CreateGauge(
+        "crane_node_capacity", "Node capacity (cpu in cores, memory in bytes).", "node", "resource");
+
+    public static readonly Gauge NodeAllocated = Metrics.CreateGauge(
+        "crane_node_allocated", "Requests placed on a node (cpu in cores, memory in bytes).", "node", "resource");
+
+    public static readonly Histogram ReconcileDuration = Metrics.CreateHistogram(
+        "crane_reconcile_duration_seconds", "Time of one workload reconcile pass.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 4, 10) });
+}

@@ -1,0 +1,437 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using Crane.Actors.Events;
+using Crane.Actors.Observability;
+using Crane.Contracts.Api;
+using Crane.Contracts.Messages;
+using Crane.Contracts.Specs;
+
+namespace Crane.Actors.Workloads;
+
+/// <summary>
+/// One per workload (sharded, persistent). Owns the desired state and reconciles it: asks the
+/// scheduler to place replicas, tells nodes to ensure or stop them, and rolls generations.
+/// Observed replica status lives in memory only; nodes re-report it after a restart.
+/// </summary>
+public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
+{
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    private sealed record Observed(ReplicaStatusReport Report, DateTimeOffset At);
+
+    private sealed record StoppingReplica(ReplicaRecord Record, string? Node, DateTimeOffset Since);
+
+    private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ScheduleRetry = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan EnsureAfterSilence = TimeSpan.FromSeconds(8);
+    private static readonly TimeSpan EnsureResend = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan StoppingTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan AllocationSyncInterval = TimeSpan.FromSeconds(10);
+
+    private readonly string _name;
+    private readonly IActorRef _scheduler;
+    private readonly EventPublisher _events;
+    private readonly TimeProvider _time;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private WorkloadState _state = WorkloadState.Empty;
+    private readonly Dictionary<string, Observed> _observed = new();
+    private readonly Dictionary<string, string> _pendingReasons = new();
+    private readonly Dictionary<string, DateTimeOffset> _scheduleSentAt = new();
+    private readonly Dictionary<string, DateTimeOffset> _ensureSentAt = new();
+    private readonly Dictionary<string, StoppingReplica> _stopping = new();
+    private DateTimeOffset _lastAllocationSync = DateTimeOffset.MinValue;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public override string PersistenceId => "workload-" + _name;
+
+    public WorkloadActor(string name, IActorRef scheduler, EventPublisher events, TimeProvider time)
+    {
+        _name = name;
+        _scheduler = scheduler;
+        _events = events;
+        _time = time;
+
+        Recover<WorkloadApplied>(e => _state = _state.Apply(e));
+        Recover<WorkloadScaled>(e => _state = _state.Apply(e));
+        Recover<WorkloadRestarted>(e => _state = _state.Apply(e));
+        Recover<ReplicaCreated>(e => _state = _state.Apply(e));
+        Recover<ReplicaBound>(e => _state = _state.Apply(e));
+        Recover<ReplicaRemoved>(e => _state = _state.Apply(e));
+        Recover<WorkloadDeleted>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<ApplyWorkload>(HandleApply);
+        Command<ScaleWorkload>(HandleScale);
+        Command<RestartWorkload>(HandleRestart);
+        Command<DeleteWorkload>(HandleDelete);
+        Command<GetWorkload>(_ =>
+        {
+            Sender.Tell(_state.Exists ? View() : new WorkloadNotFound(_name));
+            PassivateIfEmpty();
+        });
+        Command<ReplicaStatusReport>(HandleReport);
+        Command<ReplicaStopped>(HandleStopped);
+        Command<ReplicaPlaced>(HandlePlaced);
+        Command<ReplicaUnschedulable>(HandleUnschedulable);
+        Command<Tick>(_ => Reconcile());
+    }
+
+    public static Props Props(string name, IActorRef scheduler, EventPublisher events, TimeProvider time) =>
+        Akka.Actor.Props.Create(() => new WorkloadActor(name, scheduler, events, time));
+
+    private DateTimeOffset Now => _time.GetUtcNow();
+
+    private void OnRecovered()
+    {
+        Timers.StartPeriodicTimer("tick", Tick.Instance, TickInterval);
+        if (_state.Exists)
+        {
+            _log.Info("Workload {0} recovered at generation {1} with {2} replicas", _name, _state.Generation, _state.Replicas.Count);
+            SyncAllocations();
+        }
+    }
+
+    private void HandleApply(ApplyWorkload cmd)
+    {
+        var spec = cmd.Spec;
+        if (!_state.Exists)
+        {
+            var generation = _state.Generation + 1;
+            Persist(new WorkloadApplied(SpecJson.Serialize(spec), generation), e =>
+            {
+                _state = _state.Apply(e);
+                _events.Normal("Applied", "Workload", _name, null, $"created generation {generation} with {spec.Replicas} replicas of {spec.Image}");
+                Sender.Tell(new ApplyAccepted(_name, generation, Created: true, Changed: true));
+                Reconcile();
+            });
+            return;
+        }
+
+        var current = _state.Spec!;
+        if (current.TemplateDiffers(spec))
+        {
+            var generation = _state.Generation + 1;
+            Persist(new WorkloadApplied(SpecJson.Serialize(spec), generation), e =>
+            {
+                _state = _state.Apply(e);
+                _events.Normal("Applied", "Workload", _name, null, $"generation {generation}: rolling {spec.Replicas} replicas to {spec.Image}");
+                Sender.Tell(new ApplyAccepted(_name, generation, Created: false, Changed: true));
+                Reconcile();
+            });
+        }
+        else if (SpecJson.Serialize(current) != SpecJson.Serialize(spec))
+        {
+            Persist(new WorkloadApplied(SpecJson.Serialize(spec), _state.Generation), e =>
+            {
+                var before = _state.Desired;
+                _state = _state.Apply(e);
+                if (before != spec.Replicas)
+                    EmitScaled(before, spec.Replicas);
+                Sender.Tell(new ApplyAccepted(_name, _state.Generation, Created: false, Changed: true));
+                Reconcile();
+            });
+        }
+        else
+        {
+            Sender.Tell(new ApplyAccepted(_name, _state.Generation, Created: false, Changed: false));
+        }
+    }
+
+    private void HandleScale(ScaleWorkload cmd)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(new WorkloadNotFound(_name));
+            PassivateIfEmpty();
+            return;
+        }
+
+        var before = _state.Desired;
+        if (before == cmd.Replicas)
+        {
+            Sender.Tell(new WorkloadAck(_name, _state.Generation));
+            return;
+        }
+
+        Persist(new WorkloadScaled(cmd.Replicas), e =>
+        {
+            _state = _state.Apply(e);
+            EmitScaled(before, cmd.Replicas);
+            Sender.Tell(new WorkloadAck(_name, _state.Generation));
+            Reconcile();
+        });
+    }
+
+    private void EmitScaled(int from, int to) =>
+        _events.Normal(to > from ? "ScaledUp" : "ScaledDown", "Workload", _name, null, $"replicas {from} → {to} (manual)");
+
+    private void HandleRestart(RestartWorkload cmd)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(new WorkloadNotFound(_name));
+            PassivateIfEmpty();
+            return;
+        }
+
+        Persist(new WorkloadRestarted(_state.Generation + 1), e =>
+        {
+            _state = _state.Apply(e);
+            _events.Normal("Restarting", "Workload", _name, null, $"rolling restart to generation {e.Generation}");
+            Sender.Tell(new WorkloadAck(_name, _state.Generation));
+            Reconcile();
+        });
+    }
+
+    private void HandleDelete(DeleteWorkload cmd)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(new WorkloadNotFound(_name));
+            PassivateIfEmpty();
+            return;
+        }
+
+        var replicas = _state.Replicas.Values.ToList();
+        var events = replicas.Select(r => (object)new ReplicaRemoved(r.Id)).Append(new WorkloadDeleted(_state.Generation)).ToList();
+        var replyTo = Sender;
+        PersistAll(events, e =>
+        {
+            if (e is ReplicaRemoved removed && _state.Replicas.TryGetValue(removed.ReplicaId, out var record))
+                BeginStop(record, "workload deleted");
+            _state = _state.Apply(e);
+            if (e is WorkloadDeleted)
+            {
+                _events.Normal("Deleted", "Workload", _name, null, $"deleted; stopping {replicas.Count} replicas");
+                CraneMetrics.ReplicasDesired.RemoveLabelled(_name);
+                CraneMetrics.ReplicasReady.RemoveLabelled(_name);
+                SyncAllocations();
+                replyTo.Tell(new WorkloadAck(_name, _state.Generation));
+            }
+        });
+    }
+
+    private void HandleReport(ReplicaStatusReport report)
+    {
+        if (_stopping.TryGetValue(report.ReplicaId, out var stopping))
+        {
+            _observed[report.ReplicaId] = new Observed(report, Now);
+            if (Now - stopping.Since > EnsureResend)
+                SendToNode(report.Node, new StopReplica(_name, report.ReplicaId, "replica was removed"));
+            return;
+        }
+
+        if (!_state.Replicas.TryGetValue(report.ReplicaId, out var record) || record.Node != report.Node)
+        {
+            // Fencing: only the node the replica is bound to may run it.
+            _log.Info("Stopping replica {0} on {1}: not owned there (bound to {2})", report.ReplicaId, report.Node, record?.Node ?? "nothing");
+            SendToNode(report.Node, new StopReplica(_name, report.ReplicaId, "not owned by this node"));
+            PassivateIfEmpty();
+            return;
+        }
+
+        var previous = _observed.GetValueOrDefault(report.ReplicaId)?.Report;
+        _observed[report.ReplicaId] = new Observed(report, Now);
+        if (previous?.Ready != report.Ready || previous?.State != report.State)
+            Reconcile();
+    }
+
+    private void HandleStopped(ReplicaStopped msg)
+    {
+        _stopping.Remove(msg.ReplicaId);
+        _observed.Remove(msg.ReplicaId);
+        PassivateIfEmpty();
+    }
+
+    private void HandlePlaced(ReplicaPlaced msg)
+    {
+        _scheduleSentAt.Remove(msg.ReplicaId);
+        if (!_state.Replicas.TryGetValue(msg.ReplicaId, out var record) || record.Node is not null)
+        {
+            // The replica went away while the scheduler was deciding: give the reservation back.
+            SyncAllocations();
+            return;
+        }
+
+        Persist(new ReplicaBound(msg.ReplicaId, msg.Node), e =>
+        {
+            _state = _state.Apply(e);
+            _pendingReasons.Remove(e.ReplicaId);
+            _events.Publish(CraneEvent.Normal, "Scheduled", "Replica", e.ReplicaId, e.Node,
+                $"assigned {_name}/{e.ReplicaId} to {e.Node}", new Dictionary<string, string> { ["workload"] = _name });
+            Ensure(_state.Replicas[e.ReplicaId]);
+        });
+    }
+
+    private void HandleUnschedulable(ReplicaUnschedulable msg)
+    {
+        _scheduleSentAt[msg.ReplicaId] = Now;
+        if (!_state.Replicas.ContainsKey(msg.ReplicaId))
+            return;
+        if (_pendingReasons.GetValueOrDefault(msg.ReplicaId) != msg.Reason)
+        {
+            _events.Publish(CraneEvent.Warning, "FailedScheduling", "Replica", msg.ReplicaId, null, msg.Reason,
+                new Dictionary<string, string> { ["workload"] = _name });
+        }
+        _pendingReasons[msg.ReplicaId] = msg.Reason;
+    }
+
+    private void Reconcile()
+    {
+        if (!_state.Exists)
+        {
+            ExpireStopping();
+            PassivateIfEmpty();
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var snapshots = _state.Replicas.Values
+            .Select(r => new ReplicaSnapshot(r.Id, r.Generation, r.Node is not null, IsReady(r)))
+            .ToList();
+        var step = Rollout.NextStep(_state.Generation, _state.Desired, snapshots);
+        if (!step.IsEmpty)
+        {
+            var events = step.Remove.Select(id => (object)new ReplicaRemoved(id))
+                .Concat(Enumerable.Range(0, step.Create).Select(_ => (object)new ReplicaCreated(NewReplicaId(), _state.Generation)))
+                .ToList();
+            PersistAll(events, e =>
+            {
+                if (e is ReplicaRemoved removed && _state.Replicas.TryGetValue(removed.ReplicaId, out var record))
+                    BeginStop(record, "scaled down or replaced by a newer generation");
+                _state = _state.Apply(e);
+            });
+            DeferAsync(step, _ => AfterStep());
+            return;
+        }
+
+        AfterStep();
+        CraneMetrics.ReconcileDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private void AfterStep()
+    {
+        foreach (var record in _state.Replicas.Values)
+        {
+            if (record.Node is null)
+                RequestPlacement(record);
+            else if (NeedsEnsure(record))
+                Ensure(record);
+        }
+
+        ExpireStopping();
+        if (Now - _lastAllocationSync > AllocationSyncInterval)
+            SyncAllocations();
+        CraneMetrics.ReplicasDesired.WithLabels(_name).Set(_state.Desired);
+        CraneMetrics.ReplicasReady.WithLabels(_name).Set(_state.Replicas.Values.Count(IsReady));
+    }
+
+    private void RequestPlacement(ReplicaRecord record)
+    {
+        if (_scheduleSentAt.TryGetValue(record.Id, out var sent) && Now - sent < ScheduleRetry)
+            return;
+        _scheduleSentAt[record.Id] = Now;
+        _scheduler.Tell(new ScheduleReplica(_name, record.Id, _state.Spec!));
+    }
+
+    private bool NeedsEnsure(ReplicaRecord record)
+    {
+        if (_ensureSentAt.TryGetValue(record.Id, out var sent) && Now - sent < EnsureResend)
+            return false;
+        return !_observed.TryGetValue(record.Id, out var seen) || Now - seen.At > EnsureAfterSilence;
+    }
+
+    private void Ensure(ReplicaRecord record)
+    {
+        _ensureSentAt[record.Id] = Now;
+        SendToNode(record.Node!, new EnsureReplica(_name, record.Id, record.Generation, _state.Spec!));
+    }
+
+    private void BeginStop(ReplicaRecord record, string reason)
+    {
+        _scheduleSentAt.Remove(record.Id);
+        _ensureSentAt.Remove(record.Id);
+        _pendingReasons.Remove(record.Id);
+        if (record.Node is null)
+        {
+            _observed.Remove(record.Id);
+            return;
+        }
+
+        _stopping[record.Id] = new StoppingReplica(record, record.Node, Now);
+        SendToNode(record.Node, new StopReplica(_name, record.Id, reason));
+        SyncAllocationsSoon();
+    }
+
+    private void ExpireStopping()
+    {
+        foreach (var (id, s) in _stopping.Where(kv => Now - kv.Value.Since > StoppingTimeout).ToList())
+        {
+            _log.Warning("Replica {0} on {1} did not confirm its stop; forgetting it (the node removes orphans)", id, s.Node);
+            _stopping.Remove(id);
+            _observed.Remove(id);
+        }
+    }
+
+    private void SyncAllocationsSoon() => _lastAllocationSync = DateTimeOffset.MinValue;
+
+    private void SyncAllocations()
+    {
+        _lastAllocationSync = Now;
+        var spec = _state.Spec;
+        var allocations = _state.Replicas.Values
+            .Where(r => r.Node is not null)
+            .Select(r => new Allocation(r.Id, r.Node!, spec!.Resources.Cpu, spec.Resources.Memory))
+            .ToList();
+        _scheduler.Tell(new SyncAllocations(_name, allocations));
+    }
+
+    private void SendToNode(string node, object message) => _scheduler.Tell(new ToNode(node, message));
+
+    private bool IsReady(ReplicaRecord r) =>
+        r.Node is not null && _observed.TryGetValue(r.Id, out var o) && o.Report.Node == r.Node && o.Report.Ready && o.Report.State == ReplicaState.Running;
+
+    private void PassivateIfEmpty()
+    {
+        if (!_state.Exists && _stopping.Count == 0)
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+    }
+
+    private static string NewReplicaId()
+    {
+        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
+        Span<char> id = stackalloc char[5];
+        for (var i = 0; i < id.Length; i++)
+            id[i] = alphabet[Random.Shared.Next(alphabet.Length)];
+        return new string(id);
+    }
+
+    private WorkloadView View()
+    {
+        var replicas = _state.Replicas.Values
+            .OrderBy(r => r.Generation).ThenBy(r => r.Id, StringComparer.Ordinal)
+            .Select(r => ReplicaViewOf(r, stopping: false))
+            .Concat(_stopping.Values.Select(s => ReplicaViewOf(s.Record, stopping: true)))
+            .ToList();
+        return new WorkloadView(_name, _state.Generation, _state.Spec!, _state.Desired,
+            _state.Replicas.Values.Count(IsReady), replicas);
+    }
+
+    private ReplicaView ReplicaViewOf(ReplicaRecord r, bool stopping)
+    {
+        var report = _observed.TryGetValue(r.Id, out var o) && o.Report.Node == r.Node ? o.Report : null;
+        var state = stopping ? ReplicaState.Stopping : report?.State ?? (r.Node is null ? ReplicaState.Pending : ReplicaState.Starting);
+        var pending = r.Node is null ? _pendingReasons.GetValueOrDefault(r.Id) ?? "waiting for the scheduler"
+            : report is { State: ReplicaState.Pending } ? report.Message : null;
+        return new ReplicaView(r.Id, r.Generation, r.Node, report?.ContainerId, state, !stopping && (report?.Ready ?? false),
+            report?.HostPort, report?.Restarts ?? 0, pending, report?.Message);
+    }
+}

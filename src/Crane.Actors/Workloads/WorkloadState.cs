@@ -1,0 +1,30 @@
+using System.Collections.Immutable;
+using Crane.Contracts.Specs;
+
+namespace Crane.Actors.Workloads;
+
+public sealed record ReplicaRecord(string Id, long Generation, string? Node);
+
+/// <summary>The persisted desired state of one workload, rebuilt from its events.</summary>
+public sealed record WorkloadState(
+    WorkloadSpec? Spec,
+    long Generation,
+    int Desired,
+    ImmutableDictionary<string, ReplicaRecord> Replicas)
+{
+    public static readonly WorkloadState Empty = new(null, 0, 0, ImmutableDictionary<string, ReplicaRecord>.Empty);
+
+    public bool Exists => Spec is not null;
+
+    public WorkloadState Apply(object evt) => evt switch
+    {
+        WorkloadApplied e => this with { Spec = SpecJson.Deserialize(e.SpecJson), Generation = e.Generation, Desired = SpecJson.Deserialize(e.SpecJson).Replicas },
+        WorkloadScaled e => this with { Desired = e.Replicas, Spec = Spec! with { Replicas = e.Replicas } },
+        WorkloadRestarted e => this with { Generation = e.Generation },
+        ReplicaCreated e => this with { Replicas = Replicas.SetItem(e.ReplicaId, new ReplicaRecord(e.ReplicaId, e.Generation, null)) },
+        ReplicaBound e when Replicas.TryGetValue(e.ReplicaId, out var r) => this with { Replicas = Replicas.SetItem(e.ReplicaId, r with { Node = e.Node }) },
+        ReplicaRemoved e => this with { Replicas = Replicas.Remove(e.ReplicaId) },
+        WorkloadDeleted e => Empty with { Generation = e.Generation },
+        _ => this,
+    };
+}

@@ -1,0 +1,25 @@
+using Crane.Contracts.Messages;
+using Crane.Contracts.Specs;
+
+namespace Crane.Contracts.Api;
+
+/// <summary>The body of GET /api/v1/workloads/{name}.</summary>
+public sealed record WorkloadView(
+    string Name,
+    long Generation,
+    WorkloadSpec Spec,
+    int DesiredReplicas,
+    int ReadyReplicas,
+    IReadOnlyList<ReplicaView> Replicas);
+
+public sealed record ReplicaView(
+    string Id,
+    long Generation,
+    string? Node,
+    string? ContainerId,
+    ReplicaState State,
+    bool Ready,
+    int? HostPort,
+    int Restarts,
+    string? PendingReason,
+    string? Message);

@@ -1,0 +1,39 @@
+using Akka.Actor;
+using Crane.Contracts.Specs;
+
+namespace Crane.Contracts.Messages;
+
+/// <summary>Sent by a NodeActor on start and then as a heartbeat.</summary>
+public sealed record RegisterNode(NodeDescriptor Node, IActorRef NodeActor);
+
+public sealed record ScheduleReplica(string Workload, string ReplicaId, WorkloadSpec Spec);
+
+public sealed record ReplicaPlaced(string Workload, string ReplicaId, string Node) : IWorkloadMessage;
+
+public sealed record ReplicaUnschedulable(string Workload, string ReplicaId, string Reason) : IWorkloadMessage;
+
+/// <summary>The scheduler's ledger entry for one replica bound to a node.</summary>
+public sealed record Allocation(string ReplicaId, string Node, double Cpu, long Memory);
+
+/// <summary>Replaces everything the scheduler holds for this workload (idempotent, sent periodically).</summary>
+public sealed record SyncAllocations(string Workload, IReadOnlyList<Allocation> Allocations);
+
+/// <summary>Forwarded by the scheduler to the named node's actor.</summary>
+public sealed record ToNode(string Node, object Message);
+
+public sealed record GetNodes
+{
+    public static readonly GetNodes Instance = new();
+}
+
+public sealed record NodeView(
+    string Name,
+    string Status,
+    string Address,
+    ResourceView Capacity,
+    ResourceView Allocated,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyList<string> Runtimes,
+    int Replicas);
+
+public sealed record ResourceView(double Cpu, long Memory);

@@ -1,0 +1,15 @@
+namespace Crane.Runtime;
+
+/// <summary>What to run. <paramref name="Command"/> replaces the image entrypoint and <paramref name="Args"/>
+/// its cmd, as Kubernetes maps them. <paramref name="Cpu"/> is in cores, <paramref name="Memory"/> in bytes
+/// (0 = no limit).</summary>
+public sealed record ContainerSpec(
+    string Name,
+    string Image,
+    IReadOnlyList<string>? Command,
+    IReadOnlyList<string>? Args,
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyDictionary<string, string> Labels,
+    int? Port,
+    double Cpu,
+    long Memory);

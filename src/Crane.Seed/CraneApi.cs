@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Crane.Actors.Events;
+using Crane.Actors.Scheduling;
+using Crane.Actors.Workloads;
+using Crane.Contracts.Api;
+using Crane.Contracts.Messages;
+using Crane.Contracts.Specs;
+using Crane.Scheduling;
+
+namespace Crane.Seed;
+
+internal static class CraneApi
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    public static void MapCraneApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api/v1");
+        api.MapPost("/workloads", Apply);
+        api.MapGet("/workloads", ListWorkloads);
+        api.MapGet("/workloads/{name}", GetWorkload);
+        api.MapDelete("/workloads/{name}", DeleteWorkload);
+        api.MapPost("/workloads/{name}/scale", Scale);
+        api.MapPost("/workloads/{name}/restart", Restart);
+        api.MapGet("/nodes", Nodes);
+        api.MapGet("/cluster", ClusterView.Get);
+        api.MapGet("/events", Events);
+        api.MapGet("/events/stream", EventStream.Serve);
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/readyz", Ready);
+        app.MapGet("/", () => Results.Text(
+            "Crane is running. API: /api/v1/workloads, /api/v1/nodes, /api/v1/cluster, /api/v1/events, /metrics\n", "text/plain"));
+    }
+
+    private static IResult Error(int status, string message, object? extra = null) =>
+        Results.Json(extra ?? new { error = message }, statusCode: status);
+
+    private static async Task<IResult> Apply(HttpRequest request, ActorRegistry registry, StrategyRegistry strategies, bool? dryRun)
+    {
+        using var reader = new StreamReader(request.Body);
+        var body = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
+        var parsed = SpecParser.Parse(body);
+        if (!parsed.Ok)
+        {
+            var e = parsed.Error!;
+            return Results.Json(new { error = e.Message, line = e.Line, column = e.Column, field = e.Field }, statusCode: 400);
+        }
+
+        var spec = parsed.Spec!;
+        if (spec.Strategy is { } strategy && !strategies.TryGet(strategy, out _))
+        {
+            return Results.Json(new
+            {
+                error = $"unknown strategy '{strategy}'; registered: {string.Join(", ", strategies.Names.Order())}",
+                field = "strategy",
+            }, statusCode: 400);
+        }
+
+        if (dryRun == true)
+            return Results.Ok(new { name = spec.Name, dryRun = true, spec });
+
+        var region = await registry.GetAsync<WorkloadRegion>();
+        var accepted = await region.Ask<ApplyAccepted>(new ApplyWorkload(spec), AskTimeout);
+        var result = new { name = accepted.Workload, generation = accepted.Generation, created = accepted.Created, changed = accepted.Changed, spec };
+        return accepted.Created ? Results.Created($"/api/v1/workloads/{spec.Name}", result) : Results.Ok(result);
+    }
+
+    private static async Task<IResult> GetWorkload(string name, ActorRegistry registry)
+    {
+        if (!SpecNames.IsValid(name))
+            return Error(404, $"workload '{name}' not found");
+        var region = await registry.GetAsync<WorkloadRegion>();
+        return await region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(name), AskTimeout) switch
+        {
+            WorkloadView view => Results.Ok(view),
+            _ => Error(404, $"workload '{name}' not found"),
+        };
+    }
+
+    private static async Task<IResult> ListWorkloads(ActorRegistry registry, ActorSystem system)
+    {
+        var region = await registry.GetAsync<WorkloadRegion>();
+        var names = await WorkloadNames(system, region);
+        var views = await Task.WhenAll(names.Select(n => region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(n), AskTimeout)));
+        return Results.Ok(views.OfType<WorkloadView>().OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>Entity ids of every workload region in the cluster.</summary>
+    internal static async Task<IReadOnlyList<string>> WorkloadNames(ActorSystem system, IActorRef region)
+    {
+        var regions = await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, AskTimeout);
+        var states = await Task.WhenAll(regions.Regions.Select(address =>
+            system.ActorSelection($"{address}/system/sharding/workload").Ask<CurrentShardRegionState>(GetShardRegionState.Instance, AskTimeout)));
+        return states.SelectMany(s => s.Shards).SelectMany(s => s.EntityIds).Distinct().ToList();
+    }
+
+    private static async Task<IResult> DeleteWorkload(string name, ActorRegistry registry)
+    {
+        if (!SpecNames.IsValid(name))
+            return Error(404, $"workload '{name}' not found");
+        var region = await registry.GetAsync<WorkloadRegion>();
+        return await region.Ask<object>(new Crane.Contracts.Messages.DeleteWorkload(name), AskTimeout) switch
+        {
+            WorkloadAck => Results.Ok(new { name, deleted = true }),
+            _ => Error(404, $"workload '{name}' not found"),
+        };
+    }
+
+    private static async Task<IResult> Scale(string name, HttpRequest request, ActorRegistry registry)
+    {
+        if (!SpecNames.IsValid(name))
+            return Error(404, $"workload '{name}' not found");
+        int replicas;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("replicas", out var r) ||
+                r.ValueKind != JsonValueKind.Number || !r.TryGetInt32(out replicas))
+                return Error(400, "body must be {\"replicas\": n} with an integer n");
+            if (doc.RootElement.EnumerateObject().Any(p => p.Name != "replicas"))
+                return Error(400, "unknown field in body; only \"replicas\" is allowed");
+        }
+        catch (JsonException ex)
+        {
+            return Error(400, $"body is not valid JSON: {ex.Message}");
+        }
+
+        if (replicas is < 0 or > SpecLimits.MaxReplicas)
+            return Error(400, $"replicas must be between 0 and {SpecLimits.MaxReplicas}");
+        var region = await registry.GetAsync<WorkloadRegion>();
+        return await region.Ask<object>(new ScaleWorkload(name, replicas), AskTimeout) switch
+        {
+            WorkloadAck ack => Results.Ok(new { name, replicas, generation = ack.Generation }),
+            _ => Error(404, $"workload '{name}' not found"),
+        };
+    }
+
+    private static async Task<IResult> Restart(string name, ActorRegistry registry)
+    {
+        if (!SpecNames.IsValid(name))
+            return Error(404, $"workload '{name}' not found");
+        var region = await registry.GetAsync<WorkloadRegion>();
+        return await region.Ask<object>(new RestartWorkload(name), AskTimeout) switch
+        {
+            WorkloadAck ack => Results.Ok(new { name, generation = ack.Generation }),
+            _ => Error(404, $"workload '{name}' not found"),
+        };
+    }
+
+    private static async Task<IResult> Nodes(ActorRegistry registry)
+    {
+        var scheduler = await registry.GetAsync<SchedulerSingleton>();
+        return Results.Ok(await scheduler.Ask<List<NodeView>>(GetNodes.Instance, AskTimeout));
+    }
+
+    private static async Task<IResult> Events(HttpRequest request, ActorRegistry registry)
+    {
+        var filter = EventQuery.Parse(request.Query, out var error);
+        if (filter is null)
+            return Error(400, error!);
+        var log = await registry.GetAsync<EventLogActor>();
+        return Results.Ok(await log.Ask<List<CraneEvent>>(new QueryEvents(filter), AskTimeout));
+    }
+
+    private static IResult Ready(ActorSystem system)
+    {
+        var cluster = Cluster.Get(system);
+        return cluster.SelfMember.Status == MemberStatus.Up
+            ? Results.Ok(new { status = "ready" })
+            : Error(503, $"cluster member is {cluster.SelfMember.Status}");
+    }
+}
+
+internal static class EventQuery
+{
+    public static EventFilter? Parse(IQueryCollection query, out string? error)
+    {
+        error = null;
+        DateTimeOffset? since = null;
+        if (query.TryGetValue("since", out var s) && !string.IsNullOrEmpty(s))
+        {
+            if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+                since = t;
+            else if (TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out var ago))
+                since = DateTimeOffset.UtcNow - ago;
+            else
+            {
+                error = $"since: '{s}' is neither a timestamp (ISO 8601) nor a duration (hh:mm:ss)";
+                return null;
+            }
+        }
+
+        string? Get(string key) => query.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v) ? v.ToString() : null;
+        return new EventFilter(since, null, Get("workload"), Get("node"), Get("type"), Get("reason"));
+    }
+}
+
+internal static class EventStream
+{
+    /// <summary>Server-Sent Events: replays the log (after Last-Event-ID when given), then follows it live.</summary>
+    public static async Task Serve(HttpContext context, ActorRegistry registry)
+    {
+        var filter = EventQuery.Parse(context.Request.Query, out var error);
+        if (filter is null)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsJsonAsync(new { error });
+            return;
+        }
+
+        var lastId = context.Request.Headers["Last-Event-ID"].FirstOrDefault();
+        if (long.TryParse(lastId, NumberStyles.Integer, CultureInfo.InvariantCulture, out var after))
+            filter = filter with { AfterId = after };
+
+        var log = await registry.GetAsync<EventLogActor>();
+        var channel = Channel.CreateBounded<CraneEvent>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
+        var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        context.Response.Headers.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        log.Tell(new SubscribeEvents(filter, channel.Writer));
+        try
+        {
+            await context.Response.WriteAsync(": connected\n\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await foreach (var e in channel.Reader.ReadAllAsync(context.RequestAborted))
+            {
+                await context.Response.WriteAsync($"id: {e.Id}\nevent: {e.Reason}\ndata: {JsonSerializer.Serialize(e, json)}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            log.Tell(new UnsubscribeEvents(channel.Writer));
+        }
+    }
+}

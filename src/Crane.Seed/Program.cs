@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Hosting;
+using Crane.Actors.Hosting;
+using Crane.Seed;
+using Prometheus;
+
+CraneOptions options;
+try
+{
+    options = CraneOptions.Parse(args, defaultAkkaPort: 4053);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"crane-seed: {ex.Message}");
+    return 2;
+}
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss.fff ";
+});
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.WebHost.UseUrls($"http://{options.Hostname}:{options.HttpPort}");
+builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+builder.Services.AddCrane(options, control: true, worker: options.AllInOne);
+
+var app = builder.Build();
+app.UseMiddleware<ApiErrors>();
+app.UseHttpMetrics();
+app.MapCraneApi();
+app.MapMetrics("/metrics");
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var address = app.Urls.FirstOrDefault() ?? "";
+    var port = new Uri(address).Port;
+    File.WriteAllText(Path.Combine(options.DataDir, "http.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    app.Logger.LogInformation("crane-seed listening on http://{Host}:{Port} (akka {AkkaPort}, data {DataDir}, {Mode})",
+        options.Hostname, port, options.AkkaPort, Path.GetFullPath(options.DataDir), options.AllInOne ? $"all-in-one, node {options.NodeName}, runtime {options.Runtime}" : "control only");
+});
+
+await app.RunAsync();
+return 0;

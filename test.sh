@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Installs what is missing (apt, as root), starts the Docker engine if needed, builds, runs every
+# test project and ends with the line "N passed, N failed".
+# Usage: ./test.sh            everything (what CI runs)
+#        ./test.sh --quick    unit tests only (no Docker), for the inner loop
+set -uo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+log_dir="$root/.test-output"
+mkdir -p "$log_dir"
+
+say() { echo "test.sh: $*"; }
+
+install_missing() {
+  local need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  [ -x /bin/busybox ] || need+=(busybox-static)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  [ ${#need[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    say "missing packages: ${need[*]} (run as root to install them)"
+    return 1
+  fi
+  say "installing ${need[*]}"
+  apt-get update -qq >"$log_dir/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >>"$log_dir/apt.log" 2>&1 || { tail -20 "$log_dir/apt.log"; return 1; }
+}
+
+start_docker() {
+  docker info >/dev/null 2>&1 && return 0
+  command -v dockerd >/dev/null 2>&1 || return 1
+  say "starting dockerd (log: $log_dir/dockerd.log)"
+  (dockerd >"$log_dir/dockerd.log" 2>&1 &)
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 0.5; done
+  return 1
+}
+
+setup_failed=0
+if [ $quick = 0 ]; then
+  install_missing || setup_failed=1
+  start_docker || { say "Docker engine is not available: integration tests will fail"; setup_failed=1; }
+  if docker info >/dev/null 2>&1; then
+    images/demo/build.sh >"$log_dir/demo-image.log" 2>&1 || { say "demo image build failed:"; tail -20 "$log_dir/demo-image.log"; setup_failed=1; }
+  fi
+fi
+
+say "building"
+if ! dotnet build Crane.sln -c Release -nologo -v quiet >"$log_dir/build.log" 2>&1; then
+  grep -E "error" "$log_dir/build.log" | sort -u | head -40
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+export CRANE_SEED_BIN="$root/src/Crane.Seed/bin/Release/net10.0/crane-seed"
+export CRANE_NODE_BIN="$root/src/Crane.Node/bin/Release/net10.0/crane-node"
+export CRANE_REPO_ROOT="$root"
+
+unit=(tests/Crane.Contracts.Tests tests/Crane.Scheduling.Tests tests/Crane.Actors.Tests)
+slow=(tests/Crane.Runtime.Tests tests/Crane.IntegrationTests)
+passed=0; failed=0
+
+# Pure test projects run in parallel; the Docker-backed ones one after another (one engine).
+run_project() {
+  local project=$1 name
+  name=$(basename "$project")
+  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=normal" >"$log_dir/$name.log" 2>&1
+  echo $? >"$log_dir/$name.rc"
+}
+
+pids=()
+for p in "${unit[@]}"; do run_project "$p" & pids+=($!); done
+wait "${pids[@]}"
+if [ $quick = 0 ]; then
+  for p in "${slow[@]}"; do run_project "$p"; done
+  projects=("${unit[@]}" "${slow[@]}")
+else
+  projects=("${unit[@]}")
+fi
+
+for p in "${projects[@]}"; do
+  name=$(basename "$p")
+  summary=$(grep -E "^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+" "$log_dir/$name.log" | tail -1)
+  rc=$(cat "$log_dir/$name.rc" 2>/dev/null || echo 1)
+  if [ -n "$summary" ]; then
+    f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")
+    ps=$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")
+  else
+    f=0; ps=0
+  fi
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+  passed=$((passed + ps)); failed=$((failed + f))
+  say "$name: $ps passed, $f failed (log: .test-output/$name.log)"
+  if [ "$f" != 0 ]; then
+    grep -E "^\s+Failed |Error Message|Assert|Exception" "$log_dir/$name.log" | head -30
+  fi
+done
+
+if [ $setup_failed = 1 ]; then failed=$((failed + 1)); say "setup failed (see above)"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,28 @@
+using Crane.Actors.Nodes;
+
+namespace Crane.Actors.Tests;
+
+public sealed class BackoffTests
+{
+    [Theory]
+    // 1 s doubling: 1, 2, 4, 8, … capped at 300 s (2^9 = 512 > 300)
+    [InlineData(0, 0)]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 4)]
+    [InlineData(5, 16)]
+    [InlineData(9, 256)]
+    [InlineData(10, 300)]
+    [InlineData(1000, 300)]
+    public void Delay_doubles_from_one_second_up_to_the_cap(int crashes, double seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), Backoff.Default.Delay(crashes));
+
+    [Theory]
+    // a crash after a short run counts on; a run of ≥ 10 min resets the count to this crash alone
+    [InlineData(3, 5, 4)]
+    [InlineData(3, 599, 4)]
+    [InlineData(3, 600, 1)]
+    [InlineData(0, 0, 1)]
+    public void Crash_count_resets_after_a_healthy_period(int before, int ranForSeconds, int after) =>
+        Assert.Equal(after, Backoff.Default.NextCrashCount(before, TimeSpan.FromSeconds(ranForSeconds)));
+}

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+
+namespace Crane.Runtime.Tests;
+
+public sealed class ProcessRuntimeTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+
+    private readonly string _root = Directory.CreateTempSubdirectory("crane-process-test-").FullName;
+    private readonly string _testId = Guid.NewGuid().ToString("N")[..12];
+    private ProcessRuntime _runtime = null!;
+
+    private string StateDir => Path.Combine(_root, "state");
+
+    private IReadOnlyDictionary<string, string> TestLabels => new Dictionary<string, string>
+    {
+        ["crane.managed"] = "true",
+        ["crane.test"] = _testId,
+    };
+
+    public Task InitializeAsync()
+    {
+        _runtime = new ProcessRuntime(StateDir);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        // A fresh instance also sees processes a test left behind with a disposed runtime.
+        await _runtime.DisposeAsync();
+        await using (var cleanup = new ProcessRuntime(StateDir))
+        {
+            foreach (var process in await cleanup.ListAsync(TestLabels, default))
+            {
+                await cleanup.RemoveAsync(process.Id, TimeSpan.Zero, default);
+            }
+        }
+
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task Runs_busybox_httpd_on_its_port_and_removes_it()
+    {
+        var www = Directory.CreateDirectory(Path.Combine(_root, "www")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(www, "index.html"), "hello from a process\n");
+        var spec = Spec("httpd", ["/bin/sh", "-c", "exec busybox httpd -f -p 127.0.0.1:$PORT -h \"$WWW\""], port: 8080,
+            env: new Dictionary<string, string> { ["WWW"] = www });
+
+        var info = await _runtime.RunAsync(spec, default);
+
+        Assert.StartsWith("proc-", info.Id);
+        Assert.Equal(ContainerStatus.Running, info.Status);
+        Assert.NotNull(info.HostPort);
+        var body = await Eventually.WaitAsync(
+            async () =>
+            {
+                using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{info.HostPort}/"));
+                return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsStringAsync() : null;
+            },
+            Deadline, $"busybox httpd on 127.0.0.1:{info.HostPort}");
+        Assert.Equal("hello from a process\n", body);
+        Assert.Equal(info.Id, Assert.Single(await _runtime.ListAsync(TestLabels, default)).Id);
+        Assert.Single(Directory.GetFiles(StateDir, "proc-*.json"));
+
+        await _runtime.RemoveAsync(info.Id, TimeSpan.FromSeconds(5), default);
+
+        Assert.Null(await _runtime.InspectAsync(info.Id, default));
+        Assert.Empty(await _runtime.ListAsync(TestLabels, default));
+        Assert.Empty(Directory.GetFiles(StateDir, "proc-*.json"));
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => Http.GetAsync(new Uri($"http://127.0.0.1:{info.HostPort}/")));
+        await _runtime.RemoveAsync(info.Id, TimeSpan.FromSeconds(1), default);
+    }
+
+    [Fact]
+    public async Task Reports_die_with_the_exit_code_when_a_process_exits()
+    {
+        var events = new ConcurrentQueue<ContainerEvent>();
+        using var stop = new CancellationTokenSource();
+        var watch = _runtime.WatchAsync(TestLabels, events.Enqueue, stop.Token);
+
+        var info = await _runtime.RunAsync(Spec("short", ["/bin/sh", "-c", "sleep 0.2; exit 3"]), default);
+
+        var die = await Eventually.WaitAsync(
+            () => Task.FromResult(events.FirstOrDefault(e => e.ContainerId == info.Id && e.Action == "die")),
+            Deadline, "the die event");
+        Assert.Equal("3", die.Labels["exitCode"]);
+        Assert.Equal(_testId, die.Labels["crane.test"]);
+        var exited = await _runtime.InspectAsync(info.Id, default);
+        Assert.Equal(ContainerStatus.Exited, exited?.Status);
+        Assert.Equal(3, exited?.ExitCode);
+
+        await stop.CancelAsync();
+        await watch.WaitAsync(Deadline);
+    }
+
+    [Fact]
+    public async Task A_new_runtime_adopts_running_processes_from_the_state_directory()
+    {
+        var info = await _runtime.RunAsync(Spec("adopt", ["sleep", "60"]), default);
+        await _runtime.DisposeAsync();
+
+        await using var restarted = new ProcessRuntime(StateDir);
+        var adopted = Assert.Single(await restarted.ListAsync(TestLabels, default));
+        Assert.Equal(info.Id, adopted.Id);
+        Assert.Equal(ContainerStatus.Running, adopted.Status);
+        Assert.Equal(_testId, adopted.Labels["crane.test"]);
+
+        var events = new ConcurrentQueue<ContainerEvent>();
+        using var stop = new CancellationTokenSource();
+        var watch = restarted.WatchAsync(TestLabels, events.Enqueue, stop.Token);
+        await restarted.RemoveAsync(info.Id, TimeSpan.FromSeconds(5), default);
+
+        Assert.Null(await restarted.InspectAsync(info.Id, default));
+        Assert.False(Directory.Exists($"/proc/{Pid(info.Id)}") && !IsZombie(Pid(info.Id)), "the adopted process still runs");
+        Assert.Equal(["kill", "die", "destroy"], events.Select(e => e.Action));
+        await stop.CancelAsync();
+        await watch.WaitAsync(Deadline);
+        _runtime = new ProcessRuntime(StateDir);
+    }
+
+    [Fact]
+    public async Task Remove_kills_a_process_that_ignores_sigterm_after_the_timeout()
+    {
+        var info = await _runtime.RunAsync(Spec("stubborn", ["/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]), default);
+        await Task.Delay(200);
+
+        var clock = Stopwatch.StartNew();
+        await _runtime.RemoveAsync(info.Id, TimeSpan.FromMilliseconds(500), default);
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(5));
+        Assert.Null(await _runtime.InspectAsync(info.Id, default));
+        Assert.False(Directory.Exists($"/proc/{Pid(info.Id)}") && !IsZombie(Pid(info.Id)), "the process survived removal");
+    }
+
+    [Fact]
+    public async Task Exec_runs_on_the_host_with_the_process_port()
+    {
+        var info = await _runtime.RunAsync(Spec("exec", ["sleep", "60"], port: 8080), default);
+
+        var result = await _runtime.ExecAsync(info.Id, ["/bin/sh", "-c", "echo port=$PORT; echo oops >&2; exit 2"], Deadline, default);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"port={info.HostPort}", result.Output);
+        Assert.Contains("oops", result.Output);
+        var slow = await _runtime.ExecAsync(info.Id, ["sleep", "30"], TimeSpan.FromMilliseconds(300), default);
+        Assert.Equal(ExecResult.TimedOutExitCode, slow.ExitCode);
+    }
+
+    [Fact]
+    public async Task Run_without_a_command_is_rejected()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => _runtime.RunAsync(Spec("nothing", []), default));
+    }
+
+    private ContainerSpec Spec(string suffix, IReadOnlyList<string> command, int? port = null, IReadOnlyDictionary<string, string>? env = null) =>
+        new($"crane-test-{_testId}-{suffix}", "ignored", command, null, env ?? new Dictionary<string, string>(), TestLabels, port, 0.1, 0);
+
+    private static int Pid(string id) => int.Parse(id.Split('-')[1]);
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] == 'Z';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+}
