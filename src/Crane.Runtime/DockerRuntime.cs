@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -23,10 +24,15 @@ public sealed class DockerRuntime : IContainerRuntime
     private readonly DockerClient _client;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _networkLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _pulls = new(StringComparer.Ordinal);
 
-    public DockerRuntime(Uri? endpoint = null, ILogger? logger = null)
+    private readonly bool _allowPull;
+
+    /// <param name="allowPull">Off by default: a pull reaches out of this machine, which Crane never does unless asked (--image-pull).</param>
+    public DockerRuntime(Uri? endpoint = null, ILogger? logger = null, bool allowPull = false)
     {
         Endpoint = endpoint ?? DefaultSocket;
+        _allowPull = allowPull;
         _logger = logger ?? NullLogger.Instance;
         _client = new DockerClientBuilder().WithEndpoint(Endpoint).Build();
     }
@@ -130,7 +136,10 @@ public sealed class DockerRuntime : IContainerRuntime
             Enumerable.Range(0, listed.Count),
             new ParallelOptions { MaxDegreeOfParallelism = InspectParallelism, CancellationToken = ct },
             async (i, token) => infos[i] = await InspectAsync(listed[i].ID, token).ConfigureAwait(false)).ConfigureAwait(false);
-        return infos.OfType<ContainerInfo>().Where(i => LabelSelector.Matches(i.Labels, labels)).ToList();
+        return infos.OfType<ContainerInfo>()
+            .Where(i => LabelSelector.Matches(i.Labels, labels))
+            .OrderBy(i => i.Name, StringComparer.Ordinal)
+            .ToList();
     }
 
     public async Task WatchAsync(IReadOnlyDictionary<string, string> labels, Action<ContainerEvent> onEvent, CancellationToken ct)
@@ -209,6 +218,10 @@ public sealed class DockerRuntime : IContainerRuntime
         catch (DockerContainerNotFoundException ex)
         {
             throw new InvalidOperationException($"container {containerId} not found", ex);
+        }
+        catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+        {
+            throw new InvalidOperationException($"cannot exec in container {containerId}: {EngineMessage(ex)}", ex);
         }
 
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -311,11 +324,27 @@ public sealed class DockerRuntime : IContainerRuntime
             return;
         }
 
+        if (!_allowPull)
+            throw new ImageUnavailableException(image, $"image {image} is not present locally and pulling is off (start Crane with --image-pull to allow it)");
+
+        // Replicas of one workload start together: they share one pull attempt instead of each starting one.
+        var pull = _pulls.GetOrAdd(image, i => new Lazy<Task>(() => PullAsync(i)));
+        try
+        {
+            await pull.Value.WaitAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pulls.TryRemove(new KeyValuePair<string, Lazy<Task>>(image, pull));
+        }
+    }
+
+    private async Task PullAsync(string image)
+    {
         _logger.LogInformation("Image {Image} not present; pulling", image);
         var (repository, tag) = SplitReference(image);
         var errors = new List<string>();
-        using var pullCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        pullCts.CancelAfter(PullTimeout);
+        using var pullCts = new CancellationTokenSource(PullTimeout);
         string reason;
         try
         {
@@ -330,14 +359,14 @@ public sealed class DockerRuntime : IContainerRuntime
                     }
                 }),
                 pullCts.Token).ConfigureAwait(false);
-            if (errors.Count == 0 && await ImagePresentAsync(image, ct).ConfigureAwait(false))
+            if (errors.Count == 0 && await ImagePresentAsync(image, pullCts.Token).ConfigureAwait(false))
             {
                 return;
             }
 
             reason = errors.Count > 0 ? string.Join("; ", errors) : "the pull finished but the image is still missing";
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
             reason = $"pull timed out after {PullTimeout.TotalSeconds:0}s";
         }

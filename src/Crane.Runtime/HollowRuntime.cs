@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Crane.Runtime;
 
@@ -13,10 +15,12 @@ public sealed class HollowRuntime : IContainerRuntime
     private readonly ConcurrentDictionary<string, ContainerInfo> _containers = new();
     private readonly ConcurrentDictionary<Guid, (IReadOnlyDictionary<string, string> Labels, Action<ContainerEvent> OnEvent)> _watchers = new();
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
 
-    public HollowRuntime(TimeProvider? time = null)
+    public HollowRuntime(TimeProvider? time = null, ILogger? logger = null)
     {
         _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     public string Name => "hollow";
@@ -119,9 +123,18 @@ public sealed class HollowRuntime : IContainerRuntime
         var containerEvent = new ContainerEvent(info.Id, action, labels);
         foreach (var (required, onEvent) in _watchers.Values)
         {
-            if (LabelSelector.Matches(info.Labels, required))
+            if (!LabelSelector.Matches(info.Labels, required))
+            {
+                continue;
+            }
+
+            try
             {
                 onEvent(containerEvent);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Container event handler failed for {Action} of {Id}", action, info.Id);
             }
         }
     }

@@ -164,12 +164,18 @@ public sealed class ProcessRuntime : IContainerRuntime
         }
 
         MarkExited(tracked, tracked.Child?.HasExited == true ? tracked.Child.ExitCode : null);
-        if (!_processes.TryRemove(containerId, out _))
+        lock (tracked)
         {
-            return;
+            if (tracked.Removed)
+            {
+                return;
+            }
+
+            tracked.Removed = true;
+            TryDelete(StatePath(containerId));
         }
 
-        TryDelete(StatePath(containerId));
+        _processes.TryRemove(containerId, out _);
         TryDelete(record.LogPath);
         tracked.Child?.Dispose();
         Publish(record, "destroy");
@@ -364,11 +370,10 @@ public sealed class ProcessRuntime : IContainerRuntime
 
             record = tracked.Record with { Exited = true, ExitCode = exitCode };
             tracked.Record = record;
-        }
-
-        if (_processes.ContainsKey(record.Id))
-        {
-            Save(record);
+            if (!tracked.Removed)
+            {
+                TrySave(record);
+            }
         }
 
         _logger.LogInformation("Process {Name} ({Id}) exited with code {ExitCode}", record.Name, record.Id, exitCode);
@@ -504,6 +509,18 @@ public sealed class ProcessRuntime : IContainerRuntime
         File.Move(temp, path, overwrite: true);
     }
 
+    private void TrySave(ProcessRecord record)
+    {
+        try
+        {
+            Save(record);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "Could not write the state of process {Id}", record.Id);
+        }
+    }
+
     private string StatePath(string id) => Path.Combine(_stateDir, $"{id}.json");
 
     private void TryDelete(string path)
@@ -539,6 +556,9 @@ public sealed class ProcessRuntime : IContainerRuntime
         public ProcessRecord Record { get; set; } = record;
 
         public Process? Child { get; } = child;
+
+        /// <summary>Set under the lock once the state file is deleted, so a late exit cannot write it back.</summary>
+        public bool Removed { get; set; }
     }
 
     private sealed record Watcher(IReadOnlyDictionary<string, string> Labels, Action<ContainerEvent> OnEvent);

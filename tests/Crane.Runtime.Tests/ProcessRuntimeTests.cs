@@ -63,6 +63,9 @@ public sealed class ProcessRuntimeTests : IAsyncLifetime
             },
             Deadline, $"busybox httpd on 127.0.0.1:{info.HostPort}");
         Assert.Equal("hello from a process\n", body);
+        var stat = await File.ReadAllTextAsync($"/proc/{Pid(info.Id)}/stat");
+        var groupAndSession = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2..4];
+        Assert.Equal([Pid(info.Id).ToString(), Pid(info.Id).ToString()], groupAndSession);
         Assert.Equal(info.Id, Assert.Single(await _runtime.ListAsync(TestLabels, default)).Id);
         Assert.Single(Directory.GetFiles(StateDir, "proc-*.json"));
 

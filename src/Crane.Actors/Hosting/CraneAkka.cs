@@ -32,7 +32,7 @@ public static class CraneAkka
         services.AddSingleton(strategies);
         services.AddSingleton(TimeProvider.System);
         if (worker)
-            services.AddSingleton<IContainerRuntime>(_ => RuntimeFactory.Create(options.Runtime, DockerEndpoint(options), options.DataDir, null));
+            services.AddSingleton<IContainerRuntime>(_ => RuntimeFactory.Create(options.Runtime, DockerEndpoint(options), options.DataDir, null, options.ImagePull));
 
         var roles = new List<string>();
         if (control)

@@ -23,12 +23,13 @@ public sealed record CraneOptions
     public bool AllInOne { get; init; }
     public string DefaultStrategy { get; init; } = "spread";
     public TimeSpan OrphanGrace { get; init; } = TimeSpan.FromSeconds(20);
+    public bool ImagePull { get; init; }
 
     public static readonly IReadOnlyList<string> Flags =
     [
         "hostname", "akka-port", "seed-nodes", "http-port", "data-dir", "node-name", "capacity-cpu", "capacity-memory",
         "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
-        "default-strategy", "orphan-grace-seconds",
+        "default-strategy", "orphan-grace-seconds", "image-pull",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
@@ -61,7 +62,7 @@ public sealed record CraneOptions
                 throw new ArgumentException($"unknown flag --{name}; known: {string.Join(", ", Flags.Select(f => "--" + f))}");
             if (value is null)
             {
-                if (name == "all-in-one")
+                if (name is "all-in-one" or "image-pull")
                     value = "true";
                 else if (i + 1 < args.Length)
                     value = args[++i];
@@ -92,6 +93,7 @@ public sealed record CraneOptions
             ConnectionString = Get("connection-string") ?? o.ConnectionString,
             AllInOne = Get("all-in-one") is { } aio ? Bool("all-in-one", aio) : o.AllInOne,
             DefaultStrategy = Get("default-strategy") ?? o.DefaultStrategy,
+            ImagePull = Get("image-pull") is { } ip ? Bool("image-pull", ip) : o.ImagePull,
             OrphanGrace = Get("orphan-grace-seconds") is { } og ? TimeSpan.FromSeconds(Int("orphan-grace-seconds", og)) : o.OrphanGrace,
         };
     }
