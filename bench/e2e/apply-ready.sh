@@ -3,13 +3,14 @@
 # starts of the same image timed until each answers HTTP 200 on /ready.
 #
 # Usage: bench/e2e/apply-ready.sh [--rounds N] [--warmup N] [--poll-ms MS] [--out DIR]
-#                                 [--limited-baseline] [--no-build] [--keep-data]
+#                                 [--limited-baseline] [--period S] [--no-build] [--keep-data]
 #   --rounds N          measured rounds of each kind (default 10)
 #   --warmup N          unmeasured rounds of each kind run first (default 1)
 #   --poll-ms MS        poll interval for both sides (default 20)
 #   --out DIR           where results, events and the crane-seed log go (default: a new /tmp dir, kept)
 #   --limited-baseline  also time `docker run` with the limits and options Crane gives a replica
 #                       (--cpus/--memory from the spec, no-new-privileges): a diagnostic series
+#   --period S          readiness periodSeconds in the spec (default 1; other values are diagnostics)
 #   --no-build          use the existing Release build of crane-seed
 #   --keep-data         keep crane-seed's data directory
 #
@@ -33,6 +34,7 @@ replicas=3
 cpu="0.1"
 memory="32Mi"
 memory_docker="32m"
+period=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,9 +43,10 @@ while [ $# -gt 0 ]; do
     --poll-ms) poll_ms=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --limited-baseline) limited=true; shift ;;
+    --period) period=$2; shift 2 ;;
     --no-build) build=false; shift ;;
     --keep-data) keep_data=true; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "apply-ready.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -180,7 +183,7 @@ replicas: $replicas
 port: 8080
 resources: {cpu: $cpu, memory: $memory}
 health:
-  readiness: {type: http, path: /ready, periodSeconds: 1}
+  readiness: {type: http, path: /ready, periodSeconds: $period}
 EOF
 }
 
@@ -270,7 +273,7 @@ docker_one() { # docker_one IDX OUTFILE EXTRA_ARGS... : run, find the port, poll
   port=$(docker port "$cid" 8080/tcp | awk -F: 'NR == 1 { print $NF }')
   while ! curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:$port/ready"; do
     fails=$((fails + 1))
-    [ "$fails" -lt 6000 ] || break
+    [ "$fails" -lt 6000 ] || { echo "container $cid did not answer on /ready within 2 min" >&2; exit 1; }
     sleep "$poll_s"
   done
   now_us; t_ready=$REPLY
@@ -335,7 +338,7 @@ col_median() { tail -n +2 "$crane_csv" | cut -d, -f"$1" | grep -v '^$' | sort -n
 
 {
   echo
-  echo "Apply -> ready, $replicas replicas of $image, $rounds rounds (+$warmup warm-up), poll every $poll_ms ms"
+  echo "Apply -> ready, $replicas replicas of $image, $rounds rounds (+$warmup warm-up), poll every $poll_ms ms, readiness periodSeconds $period"
   echo "load average before: $load_before   after: $load_after   cores: $(nproc)"
   echo
   printf '%-26s %8s %8s %8s %8s\n' "series (ms)" min median p90 max

@@ -6,6 +6,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Crane.Actors.Events;
+using Crane.Actors.Hosting;
 using Crane.Actors.Scheduling;
 using Crane.Actors.Workloads;
 using Crane.Contracts.Api;
@@ -71,24 +72,31 @@ internal static class CraneApi
         return accepted.Created ? Results.Created($"/api/v1/workloads/{spec.Name}", result) : Results.Ok(result);
     }
 
-    private static async Task<IResult> GetWorkload(string name, ActorRegistry registry)
+    private static async Task<IResult> GetWorkload(string name, ActorRegistry registry, LoadBalancerAddress lb)
     {
         if (!SpecNames.IsValid(name))
             return Error(404, $"workload '{name}' not found");
         var region = await registry.GetAsync<WorkloadRegion>();
         return await region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(name), AskTimeout) switch
         {
-            WorkloadView view => Results.Ok(view),
+            WorkloadView view => Results.Ok(WithLoadBalancer(view, lb)),
             _ => Error(404, $"workload '{name}' not found"),
         };
     }
 
-    private static async Task<IResult> ListWorkloads(ActorRegistry registry, ActorSystem system)
+    private static WorkloadView WithLoadBalancer(WorkloadView view, LoadBalancerAddress lb) =>
+        view.Spec.Port is null ? view : view with
+        {
+            LoadBalancer = new LoadBalancerView($"http://{lb.Host}:{lb.Port}/", view.Name, $"/{view.Name}/",
+                view.Replicas.Count(r => r.Ready)),
+        };
+
+    private static async Task<IResult> ListWorkloads(ActorRegistry registry, ActorSystem system, LoadBalancerAddress lb)
     {
         var region = await registry.GetAsync<WorkloadRegion>();
         var names = await WorkloadNames(system, region);
         var views = await Task.WhenAll(names.Select(n => region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(n), AskTimeout)));
-        return Results.Ok(views.OfType<WorkloadView>().OrderBy(v => v.Name, StringComparer.Ordinal).ToList());
+        return Results.Ok(views.OfType<WorkloadView>().OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => WithLoadBalancer(v, lb)).ToList());
     }
 
     /// <summary>Entity ids of every workload region in the cluster.</summary>

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Crane.Actors.Events;
+using Crane.Actors.LoadBalancing;
 using Crane.Actors.Nodes;
 using Crane.Actors.Scheduling;
 using Crane.Actors.Workloads;
@@ -14,6 +15,9 @@ using LinqToDB;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Crane.Actors.Hosting;
+
+/// <summary>Where this seed's NGINX listens.</summary>
+public sealed record LoadBalancerAddress(string Host, int Port);
 
 /// <summary>Registry key for the node's own NodeActor (worker role).</summary>
 public sealed class LocalNode;
@@ -34,6 +38,8 @@ public static class CraneAkka
         if (worker)
             services.AddSingleton<IContainerRuntime>(_ => RuntimeFactory.Create(options.Runtime, DockerEndpoint(options), options.DataDir, null, options.ImagePull));
 
+        var lbPort = control ? LoadBalancerPort(options) : 0;
+        services.AddSingleton(new LoadBalancerAddress("127.0.0.1", lbPort));
         var roles = new List<string>();
         if (control)
             roles.Add(ControlRole);
@@ -61,12 +67,19 @@ public static class CraneAkka
                 builder.WithSingleton<SchedulerSingleton>("scheduler",
                     (system, _, _) => SchedulerActor.Props(new Placer(strategies, options.DefaultStrategy), new EventPublisher(system, time)),
                     new ClusterSingletonOptions { Role = ControlRole });
+                builder.WithSingleton<LoadBalancerSingleton>("load-balancer",
+                    (system, _, _) => LoadBalancerActor.Props(
+                        new LoadBalancerOptions(Path.GetFullPath(Path.Combine(options.DataDir, "nginx")), lbPort, options.Nginx, TimeSpan.FromMilliseconds(100)),
+                        new EventPublisher(system, time)),
+                    new ClusterSingletonOptions { Role = ControlRole });
+                var settings = new WorkloadSettings(options.Drain);
                 builder.WithShardRegion<WorkloadRegion>("workload",
                     (system, registry, _) =>
                     {
                         var publisher = new EventPublisher(system, time);
                         var scheduler = registry.Get<SchedulerSingleton>();
-                        return name => WorkloadActor.Props(name, scheduler, publisher, time);
+                        var loadBalancer = registry.Get<LoadBalancerSingleton>();
+                        return name => WorkloadActor.Props(name, scheduler, loadBalancer, settings, publisher, time);
                     },
                     extractor,
                     new ShardOptions
@@ -99,6 +112,22 @@ public static class CraneAkka
             }
         });
         return services;
+    }
+
+    /// <summary>--lb-port 0 picks a free loopback port; the chosen one is written to &lt;data-dir&gt;/lb.port.</summary>
+    private static int LoadBalancerPort(CraneOptions options)
+    {
+        var port = options.LbPort;
+        if (port == 0)
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+
+        File.WriteAllText(Path.Combine(options.DataDir, "lb.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return port;
     }
 
     private static Uri DockerEndpoint(CraneOptions options) =>

@@ -24,12 +24,15 @@ public sealed record CraneOptions
     public string DefaultStrategy { get; init; } = "spread";
     public TimeSpan OrphanGrace { get; init; } = TimeSpan.FromSeconds(20);
     public bool ImagePull { get; init; }
+    public int LbPort { get; init; } = 8081;
+    public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
+    public string Nginx { get; init; } = "nginx";
 
     public static readonly IReadOnlyList<string> Flags =
     [
         "hostname", "akka-port", "seed-nodes", "http-port", "data-dir", "node-name", "capacity-cpu", "capacity-memory",
         "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
-        "default-strategy", "orphan-grace-seconds", "image-pull",
+        "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
@@ -93,6 +96,9 @@ public sealed record CraneOptions
             ConnectionString = Get("connection-string") ?? o.ConnectionString,
             AllInOne = Get("all-in-one") is { } aio ? Bool("all-in-one", aio) : o.AllInOne,
             DefaultStrategy = Get("default-strategy") ?? o.DefaultStrategy,
+            LbPort = Get("lb-port") is { } lb ? Int("lb-port", lb) : o.LbPort,
+            Drain = Get("drain-seconds") is { } ds ? TimeSpan.FromSeconds(Seconds("drain-seconds", ds)) : o.Drain,
+            Nginx = Get("nginx") ?? o.Nginx,
             ImagePull = Get("image-pull") is { } ip ? Bool("image-pull", ip) : o.ImagePull,
             OrphanGrace = Get("orphan-grace-seconds") is { } og ? TimeSpan.FromSeconds(Int("orphan-grace-seconds", og)) : o.OrphanGrace,
         };
@@ -104,6 +110,9 @@ public sealed record CraneOptions
 
     private static int Int(string flag, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative integer");
+
+    private static double Seconds(string flag, string v) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative number of seconds");
 
     private static double Cpu(string v) =>
         Quantity.TryParseCpu(v, out var c) && c > 0 ? c : throw new ArgumentException($"--capacity-cpu: '{v}' is not a cpu quantity (e.g. 2 or 500m)");

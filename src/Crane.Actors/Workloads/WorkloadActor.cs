@@ -27,15 +27,20 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
 
     private sealed record StoppingReplica(ReplicaRecord Record, string? Node, DateTimeOffset Since);
 
+    private sealed record DrainDone(string ReplicaId, string Node, string Reason);
+
     private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ScheduleRetry = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan EnsureAfterSilence = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan EnsureResend = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan StoppingTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AllocationSyncInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan EndpointsResend = TimeSpan.FromSeconds(10);
 
     private readonly string _name;
     private readonly IActorRef _scheduler;
+    private readonly IActorRef _loadBalancer;
+    private readonly WorkloadSettings _settings;
     private readonly EventPublisher _events;
     private readonly TimeProvider _time;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -47,15 +52,19 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, DateTimeOffset> _ensureSentAt = new();
     private readonly Dictionary<string, StoppingReplica> _stopping = new();
     private DateTimeOffset _lastAllocationSync = DateTimeOffset.MinValue;
+    private WorkloadEndpoints? _lastEndpoints;
+    private DateTimeOffset _lastEndpointsSent = DateTimeOffset.MinValue;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public override string PersistenceId => "workload-" + _name;
 
-    public WorkloadActor(string name, IActorRef scheduler, EventPublisher events, TimeProvider time)
+    public WorkloadActor(string name, IActorRef scheduler, IActorRef loadBalancer, WorkloadSettings settings, EventPublisher events, TimeProvider time)
     {
         _name = name;
         _scheduler = scheduler;
+        _loadBalancer = loadBalancer;
+        _settings = settings;
         _events = events;
         _time = time;
 
@@ -82,10 +91,15 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         Command<ReplicaPlaced>(HandlePlaced);
         Command<ReplicaUnschedulable>(HandleUnschedulable);
         Command<Tick>(_ => Reconcile());
+        Command<DrainDone>(d =>
+        {
+            if (_stopping.ContainsKey(d.ReplicaId))
+                SendToNode(d.Node, new StopReplica(_name, d.ReplicaId, d.Reason));
+        });
     }
 
-    public static Props Props(string name, IActorRef scheduler, EventPublisher events, TimeProvider time) =>
-        Akka.Actor.Props.Create(() => new WorkloadActor(name, scheduler, events, time));
+    public static Props Props(string name, IActorRef scheduler, IActorRef loadBalancer, WorkloadSettings settings, EventPublisher events, TimeProvider time) =>
+        Akka.Actor.Props.Create(() => new WorkloadActor(name, scheduler, loadBalancer, settings, events, time));
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
@@ -211,6 +225,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             if (e is WorkloadDeleted)
             {
                 _events.Normal("Deleted", "Workload", _name, null, $"deleted; stopping {replicas.Count} replicas");
+                PublishEndpoints(force: true);
                 CraneMetrics.ReplicasDesired.RemoveLabelled(_name);
                 CraneMetrics.ReplicasReady.RemoveLabelled(_name);
                 SyncAllocations();
@@ -328,6 +343,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         }
 
         ExpireStopping();
+        PublishEndpoints(force: Now - _lastEndpointsSent > EndpointsResend);
         if (Now - _lastAllocationSync > AllocationSyncInterval)
             SyncAllocations();
         CraneMetrics.ReplicasDesired.WithLabels(_name).Set(_state.Desired);
@@ -366,8 +382,19 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        // A routed replica leaves the load balancer first and gets the drain period for in-flight requests.
+        var routed = _lastEndpoints?.Endpoints.Any(e => e.ReplicaId == record.Id) == true;
         _stopping[record.Id] = new StoppingReplica(record, record.Node, Now);
-        SendToNode(record.Node, new StopReplica(_name, record.Id, reason));
+        if (routed && _settings.Drain > TimeSpan.Zero)
+        {
+            PublishEndpoints(force: false);
+            Timers.StartSingleTimer("drain-" + record.Id, new DrainDone(record.Id, record.Node, reason), _settings.Drain);
+        }
+        else
+        {
+            SendToNode(record.Node, new StopReplica(_name, record.Id, reason));
+        }
+
         SyncAllocationsSoon();
     }
 
@@ -379,6 +406,25 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             _stopping.Remove(id);
             _observed.Remove(id);
         }
+    }
+
+    /// <summary>Tells the load balancer the ready, routable replicas when they changed (or when forced, for a new LB incarnation).</summary>
+    private void PublishEndpoints(bool force)
+    {
+        var routed = _state.Exists && _state.Spec!.Port is not null;
+        var endpoints = routed
+            ? _state.Replicas.Values
+                .Where(r => IsReady(r) && !_stopping.ContainsKey(r.Id) && _observed[r.Id].Report.HostPort is not null)
+                .OrderBy(r => r.Id, StringComparer.Ordinal)
+                .Select(r => new ReplicaEndpoint(r.Id, "127.0.0.1", _observed[r.Id].Report.HostPort!.Value))
+                .ToList()
+            : [];
+        var message = new WorkloadEndpoints(_name, routed, endpoints);
+        if (!force && _lastEndpoints is not null && _lastEndpoints.Routed == routed && _lastEndpoints.Endpoints.SequenceEqual(endpoints))
+            return;
+        _lastEndpoints = message;
+        _lastEndpointsSent = Now;
+        _loadBalancer.Tell(message);
     }
 
     private void SyncAllocationsSoon() => _lastAllocationSync = DateTimeOffset.MinValue;

@@ -10,7 +10,14 @@ public sealed record WorkloadView(
     WorkloadSpec Spec,
     int DesiredReplicas,
     int ReadyReplicas,
-    IReadOnlyList<ReplicaView> Replicas);
+    IReadOnlyList<ReplicaView> Replicas)
+{
+    /// <summary>Where NGINX serves this workload; set by the API for workloads with a port.</summary>
+    public LoadBalancerView? LoadBalancer { get; init; }
+}
+
+/// <summary>Reach the workload at Url with header Host: Host, or at Url + PathPrefix.</summary>
+public sealed record LoadBalancerView(string Url, string Host, string PathPrefix, int Endpoints);
 
 public sealed record ReplicaView(
     string Id,

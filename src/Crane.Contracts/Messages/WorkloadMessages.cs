@@ -53,3 +53,9 @@ public sealed record ReplicaStatusReport(
 
 /// <summary>The node stopped and removed the replica's container.</summary>
 public sealed record ReplicaStopped(string Workload, string ReplicaId, string Node) : IWorkloadMessage;
+
+/// <summary>A ready replica the load balancer may route to.</summary>
+public sealed record ReplicaEndpoint(string ReplicaId, string Host, int Port);
+
+/// <summary>Sent by a WorkloadActor whenever its set of routable replicas changes, and periodically. Routed is false when the workload has no port or is gone.</summary>
+public sealed record WorkloadEndpoints(string Workload, bool Routed, IReadOnlyList<ReplicaEndpoint> Endpoints);

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Crane.Actors.Events;
+using Crane.Contracts.Messages;
+
+namespace Crane.Actors.LoadBalancing;
+
+/// <summary>Registry key for the load-balancer singleton proxy.</summary>
+public sealed class LoadBalancerSingleton;
+
+public sealed record LoadBalancerOptions(string Prefix, int Port, string NginxBinary, TimeSpan Debounce);
+
+public sealed record GetLoadBalancer
+{
+    public static readonly GetLoadBalancer Instance = new();
+}
+
+public sealed record LoadBalancerStatus(int Port, bool Running, int Reloads, string? LastError, IReadOnlyDictionary<string, int> Endpoints);
+
+/// <summary>
+/// Owns one NGINX process. Keeps the ready endpoints of every routed workload, renders nginx.conf,
+/// checks it with `nginx -t` and reloads NGINX — debounced, one reload at a time, and a config that
+/// fails the check never replaces the running one.
+/// </summary>
+public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
+{
+    private sealed record Flush;
+
+    private sealed record Applied(string Config, int Workloads, int Endpoints);
+
+    private sealed record Rejected(string Error);
+
+    private sealed record NginxExited(int ExitCode);
+
+    private sealed record StartNginxNow;
+
+    private readonly LoadBalancerOptions _options;
+    private readonly EventPublisher _events;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, WorkloadBackends> _backends = new(StringComparer.Ordinal);
+    private Process? _nginx;
+    private string? _appliedConfig;
+    private bool _dirty;
+    private bool _flushing;
+    private int _reloads;
+    private string? _lastError;
+    private int _crashes;
+    private static readonly Nodes.Backoff RestartBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
+    private DateTimeOffset _startedAt;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public LoadBalancerActor(LoadBalancerOptions options, EventPublisher events)
+    {
+        _options = options;
+        _events = events;
+        Receive<WorkloadEndpoints>(OnEndpoints);
+        Receive<Flush>(_ => StartFlush());
+        Receive<Applied>(OnApplied);
+        Receive<Rejected>(OnRejected);
+        Receive<NginxExited>(OnNginxExited);
+        Receive<StartNginxNow>(_ => StartNginx());
+        Receive<GetLoadBalancer>(_ => Sender.Tell(new LoadBalancerStatus(_options.Port, _nginx is { HasExited: false }, _reloads, _lastError,
+            _backends.ToDictionary(kv => kv.Key, kv => kv.Value.Endpoints.Count))));
+    }
+
+    public static Props Props(LoadBalancerOptions options, EventPublisher events) =>
+        Akka.Actor.Props.Create(() => new LoadBalancerActor(options, events));
+
+    private string ConfigPath => Path.Combine(_options.Prefix, "nginx.conf");
+
+    protected override void PreStart()
+    {
+        foreach (var dir in new[] { "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi" })
+            Directory.CreateDirectory(Path.Combine(_options.Prefix, dir));
+        var config = NginxConfig.Render(_options.Prefix, _options.Port, []);
+        File.WriteAllText(ConfigPath, config);
+        _appliedConfig = config;
+        StopLeftoverMaster().PipeTo(Self, success: () => new StartNginxNow(), failure: _ => new StartNginxNow());
+    }
+
+    protected override void PostStop()
+    {
+        if (_nginx is { HasExited: false } nginx)
+        {
+            Signals.Send(nginx.Id, Signals.Quit);
+            if (!nginx.WaitForExit(TimeSpan.FromSeconds(5)))
+                nginx.Kill(entireProcessTree: true);
+        }
+
+        _nginx?.Dispose();
+    }
+
+    private void StartNginx()
+    {
+        try
+        {
+            var info = new ProcessStartInfo(_options.NginxBinary)
+            {
+                ArgumentList = { "-p", _options.Prefix, "-c", ConfigPath, "-e", Path.Combine(_options.Prefix, "error.log"), "-g", "daemon off;" },
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            _nginx = Process.Start(info) ?? throw new InvalidOperationException("nginx did not start");
+            _startedAt = DateTimeOffset.UtcNow;
+            _nginx.EnableRaisingEvents = true;
+            var self = Self;
+            var nginx = _nginx;
+            nginx.Exited += (_, _) => self.Tell(new NginxExited(nginx.ExitCode));
+            _log.Info("NGINX started (pid {0}) on 127.0.0.1:{1}, prefix {2}", _nginx.Id, _options.Port, _options.Prefix);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            _lastError = $"cannot start nginx ({_options.NginxBinary}): {ex.Message}";
+            _log.Error(_lastError);
+            _events.Warning("LoadBalancerFailed", "LoadBalancer", "nginx", null, _lastError);
+        }
+    }
+
+    private void OnNginxExited(NginxExited exited)
+    {
+        if (_nginx is null || !_nginx.HasExited)
+            return;
+        var log = Path.Combine(_options.Prefix, "error.log");
+        _crashes = RestartBackoff.NextCrashCount(_crashes, DateTimeOffset.UtcNow - _startedAt);
+        var delay = RestartBackoff.Delay(_crashes);
+        _lastError = $"nginx exited with code {exited.ExitCode}; see {log}";
+        _events.Warning("LoadBalancerFailed", "LoadBalancer", "nginx", null, $"{_lastError}; restarting it in {delay.TotalSeconds:0}s");
+        _nginx.Dispose();
+        _nginx = null;
+        Timers.StartSingleTimer("restart-nginx", new StartNginxNow(), delay);
+    }
+
+    private void OnEndpoints(WorkloadEndpoints msg)
+    {
+        var changed = msg.Routed
+            ? !_backends.TryGetValue(msg.Workload, out var current) || !current.Endpoints.SequenceEqual(Map(msg))
+            : _backends.ContainsKey(msg.Workload);
+        if (!changed)
+            return;
+        if (msg.Routed)
+            _backends[msg.Workload] = new WorkloadBackends(msg.Workload, Map(msg));
+        else
+            _backends.Remove(msg.Workload);
+        _dirty = true;
+        if (!_flushing && !Timers.IsTimerActive("flush"))
+            Timers.StartSingleTimer("flush", new Flush(), _options.Debounce);
+    }
+
+    private static List<Endpoint> Map(WorkloadEndpoints msg) =>
+        msg.Endpoints.OrderBy(e => e.ReplicaId, StringComparer.Ordinal).Select(e => new Endpoint(e.ReplicaId, e.Host, e.Port)).ToList();
+
+    private void StartFlush()
+    {
+        if (_flushing || !_dirty)
+            return;
+        _dirty = false;
+        var config = NginxConfig.Render(_options.Prefix, _options.Port, _backends.Values);
+        if (config == _appliedConfig)
+            return;
+        _flushing = true;
+        var workloads = _backends.Count;
+        var endpoints = _backends.Values.Sum(b => b.Endpoints.Count);
+        var candidate = ConfigPath + ".new";
+        var master = _nginx is { HasExited: false } running ? running.Id : (int?)null;
+        async Task<object> ApplyAsync()
+        {
+            await File.WriteAllTextAsync(candidate, config);
+            var test = await RunNginx("-t", "-q", "-c", candidate);
+            if (test.ExitCode != 0)
+                return new Rejected(test.Output.Trim());
+            File.Move(candidate, ConfigPath, overwrite: true);
+            // SIGHUP: the master re-reads the file, starts new workers and lets the old ones finish their requests.
+            if (master is { } pid && !Signals.Send(pid, Signals.Hangup))
+                return new Rejected("reload failed: could not signal the NGINX master");
+
+            return new Applied(config, workloads, endpoints);
+        }
+
+        ApplyAsync().PipeTo(Self, failure: ex => new Rejected(ex.Message));
+    }
+
+    private void OnApplied(Applied applied)
+    {
+        _flushing = false;
+        _appliedConfig = applied.Config;
+        _reloads++;
+        _lastError = null;
+        _events.Normal("LoadBalancerReloaded", "LoadBalancer", "nginx", null,
+            $"NGINX reloaded: {applied.Workloads} workloads, {applied.Endpoints} ready endpoints");
+        if (_dirty)
+            Timers.StartSingleTimer("flush", new Flush(), _options.Debounce);
+    }
+
+    private void OnRejected(Rejected rejected)
+    {
+        _flushing = false;
+        _lastError = rejected.Error;
+        _log.Warning("NGINX config rejected, keeping the running one: {0}", rejected.Error);
+        _events.Warning("LoadBalancerConfigRejected", "LoadBalancer", "nginx", null, $"new config rejected, the running one stays: {rejected.Error}");
+        if (_dirty)
+            Timers.StartSingleTimer("flush", new Flush(), _options.Debounce);
+    }
+
+    /// <summary>An NGINX master of ours left over from a Crane that was killed still holds the port: quit it.</summary>
+    private async Task StopLeftoverMaster()
+    {
+        var pidFile = Path.Combine(_options.Prefix, "nginx.pid");
+        if (!File.Exists(pidFile) || !int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), out var pid))
+            return;
+        var cmdline = $"/proc/{pid}/cmdline";
+        // Only a process that is an nginx master of this very prefix: a stale pid may belong to anyone.
+        if (!File.Exists(cmdline) || !(await File.ReadAllTextAsync(cmdline)).Replace('\0', ' ').Contains($"-p {_options.Prefix} ", StringComparison.Ordinal))
+            return;
+        Signals.Send(pid, Signals.Quit);
+        for (var i = 0; i < 50 && File.Exists(cmdline); i++)
+            await Task.Delay(100);
+    }
+
+    private async Task<(int ExitCode, string Output)> RunNginx(params string[] args)
+    {
+        var info = new ProcessStartInfo(_options.NginxBinary)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        info.ArgumentList.Add("-p");
+        info.ArgumentList.Add(_options.Prefix);
+        if (!args.Contains("-c"))
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(ConfigPath);
+        }
+
+        info.ArgumentList.Add("-e");
+        info.ArgumentList.Add(Path.Combine(_options.Prefix, "error.log"));
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        try
+        {
+            using var process = Process.Start(info)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await stderr + await stdout);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (127, $"cannot run {_options.NginxBinary}: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Crane.IntegrationTests;
+
+/// <summary>Signals and /proc lookups for processes this test run started (directly or through its crane-seed).</summary>
+internal static class HostProcesses
+{
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    public static void Signal(int pid, int signal)
+    {
+        if (NativeMethods.kill(pid, signal) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            const int NoSuchProcess = 3;
+            if (errno != NoSuchProcess)
+                throw new InvalidOperationException($"kill({pid}, {signal}) failed with errno {errno}");
+        }
+    }
+
+    /// <summary>Pids whose environment holds <c>name=value</c> exactly (Crane sets CRANE_NODE/CRANE_REPLICA on replicas).</summary>
+    public static IReadOnlyList<int> WithEnvironment(string name, string value)
+    {
+        var entry = Encoding.UTF8.GetBytes($"{name}={value}\0");
+        var inside = Encoding.UTF8.GetBytes($"\0{name}={value}\0");
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                continue;
+            try
+            {
+                var environ = File.ReadAllBytes(Path.Combine(dir, "environ"));
+                if (environ.AsSpan().StartsWith(entry) || environ.AsSpan().IndexOf(inside) >= 0)
+                    pids.Add(pid);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return pids;
+    }
+
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            return state is not ('Z' or 'X');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", SetLastError = true)]
+        public static extern int kill(int pid, int sig);
+    }
+}

@@ -1,0 +1,38 @@
+using System.Net;
+
+namespace Crane.IntegrationTests;
+
+/// <summary>Plain HTTP to 127.0.0.1, for talking to replicas on their published host ports.</summary>
+internal static class Loopback
+{
+    private static readonly HttpClient Client = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero })
+    {
+        Timeout = TimeSpan.FromSeconds(5),
+    };
+
+    public static async Task<(HttpStatusCode Status, string Body)> GetAsync(int port, string path = "/")
+    {
+        using var response = await Client.GetAsync(new Uri($"http://127.0.0.1:{port}{path}"));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>True when nothing accepts connections on the port any more.</summary>
+    public static async Task<bool> RefusesAsync(int port)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await socket.ConnectAsync(IPAddress.Loopback, port, cts.Token);
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
