@@ -18,6 +18,8 @@ install_missing() {
   command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
   [ -x /bin/busybox ] || need+=(busybox-static)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+  command -v hey >/dev/null 2>&1 || need+=(hey)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     say "missing packages: ${need[*]} (run as root to install them)"

@@ -94,7 +94,7 @@ fi
 [ -x "$seed_bin" ] || die "$seed_bin not found (build it or drop --no-build)"
 
 # ---------------------------------------------------------------- run state and cleanup
-id="$(head -c 64 /dev/urandom | tr -dc 'a-z0-9' | head -c 6)"
+id="$(printf '%06x' $(( ((RANDOM << 15) | RANDOM) & 0xffffff )))"
 label="crane.test=bench-$id"
 [ -n "$out" ] || out="$(mktemp -d "/tmp/crane-bench-e2e.XXXXXX")"
 mkdir -p "$out"

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Crane.Actors.Events;
@@ -10,18 +9,8 @@ using Crane.Contracts.Specs;
 
 namespace Crane.Actors.Tests;
 
-public sealed class WorkloadActorTests() : TestKit(Config)
+public sealed class WorkloadActorTests() : TestKit(TestConfig.Cluster)
 {
-    private static readonly Config Config = ConfigurationFactory.ParseString("""
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp.port = 0
-        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.local"
-        akka.persistence.snapshot-store.local.dir = "obj/test-snapshots"
-        akka.loglevel = WARNING
-        """);
-
     private static readonly WorkloadSpec Web = new() { Name = "web", Image = "crane/demo:latest", Replicas = 2, Port = 8080 };
 
     private IActorRef Start(TestProbe scheduler, string name = "web") =>

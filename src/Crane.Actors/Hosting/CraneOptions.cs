@@ -26,7 +26,8 @@ public sealed record CraneOptions
     public bool ImagePull { get; init; }
     public int LbPort { get; init; } = 8081;
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
-    public string Nginx { get; init; } = "nginx";
+    /// <summary>nginx from PATH, else Debian's /usr/sbin/nginx (not on PATH for every user).</summary>
+    public string Nginx { get; init; } = DefaultNginx();
 
     public static readonly IReadOnlyList<string> Flags =
     [
@@ -110,6 +111,14 @@ public sealed record CraneOptions
 
     private static int Int(string flag, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative integer");
+
+    private static string DefaultNginx()
+    {
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "nginx"))
+            .FirstOrDefault(File.Exists);
+        return onPath ?? "/usr/sbin/nginx";
+    }
 
     private static double Seconds(string flag, string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative number of seconds");

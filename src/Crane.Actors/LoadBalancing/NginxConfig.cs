@@ -34,6 +34,7 @@ public static class NginxConfig
               # A replica that refuses or resets is skipped for the next one, so a stop that races a reload costs no request.
               proxy_next_upstream error timeout http_502 http_503;
               proxy_next_upstream_tries 3;
+              proxy_set_header Host $host;
               proxy_set_header X-Forwarded-For $remote_addr;
 
             """);

@@ -431,6 +431,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Timers.Cancel("probe-liveness");
         Timers.Cancel("probe-readiness");
         Timers.Cancel("probe-startup");
+        // As the kubelet does: the unhealthy container goes now; its replacement waits out the backoff.
+        if (_container is { } doomed)
+            _ = _ctx.Runtime.RemoveAsync(doomed.Id, StopGrace, CancellationToken.None);
         BackOff(_ctx.Time.GetUtcNow() - _runningSince, why);
     }
 

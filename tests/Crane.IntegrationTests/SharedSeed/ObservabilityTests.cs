@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Crane.IntegrationTests;
+
+[Collection(SharedCraneCollection.Name)]
+public sealed partial class ObservabilityTests(SharedCraneFixture fixture)
+{
+    private readonly CraneProcess _crane = fixture.Crane;
+
+    [Fact]
+    public async Task Metrics_ExposeWorkloadAndSchedulingSeries()
+    {
+        var name = Specs.UniqueName("metrics");
+        try
+        {
+            await _crane.Api.ApplyOkAsync(Specs.Demo(name, 2));
+            await Converge.AllReadyAsync(_crane, name, 2);
+
+            var text = await Wait.Until(
+                _crane.Api.MetricsAsync,
+                t => Value(t, "crane_workload_replicas_desired", name) == 2 && Value(t, "crane_workload_replicas_ready", name) == 2,
+                TimeSpan.FromSeconds(10),
+                $"replica gauges of {name} should read desired 2, ready 2",
+                t => string.Join('\n', t.Split('\n').Where(l => l.Contains(name, StringComparison.Ordinal))));
+
+            var samples = PrometheusText.Parse(text);
+            Assert.True(samples.Where(s => s.Name == "crane_scheduling_attempts_total" && s.Labels.GetValueOrDefault("result") == "scheduled").Sum(s => s.Value) >= 2,
+                "crane_scheduling_attempts_total{result=\"scheduled\"} should count at least this workload's 2 placements");
+            Assert.True(samples.Where(s => s.Name == "crane_scheduling_duration_seconds_count").Sum(s => s.Value) >= 2,
+                "crane_scheduling_duration_seconds should have observed the placements");
+            var declared = PrometheusText.DeclaredNames(text);
+            foreach (var metric in new[] { "crane_workload_replicas_desired", "crane_workload_replicas_ready", "crane_scheduling_attempts_total",
+                         "crane_scheduling_duration_seconds", "crane_container_restarts_total" })
+                Assert.Contains(metric, declared);
+            Assert.All(samples.Where(s => s.Name.StartsWith("crane_", StringComparison.Ordinal)), s => Assert.Matches(MetricName(), s.Name));
+
+            var deleted = await _crane.Api.DeleteAsync(name);
+            Assert.Equal(HttpStatusCode.OK, deleted.Status);
+            await Wait.Until(
+                _crane.Api.MetricsAsync,
+                t => Value(t, "crane_workload_replicas_desired", name) is null,
+                TimeSpan.FromSeconds(10),
+                $"a deleted workload's series should disappear from /metrics",
+                t => string.Join('\n', t.Split('\n').Where(l => l.Contains(name, StringComparison.Ordinal))));
+        }
+        finally
+        {
+            await Converge.DeleteQuietlyAsync(_crane, name);
+        }
+    }
+
+    [Fact]
+    public async Task Healthz_IsOk()
+    {
+        var health = await _crane.Api.SendAsync(HttpMethod.Get, "/healthz");
+        Assert.True(health.Status == HttpStatusCode.OK, $"/healthz: {health}");
+        var ready = await _crane.Api.SendAsync(HttpMethod.Get, "/readyz");
+        Assert.True(ready.Status == HttpStatusCode.OK, $"/readyz: {ready}");
+    }
+
+    [Fact]
+    public async Task Cluster_ListsOneUpMemberWithControlAndWorkerRoles()
+    {
+        var cluster = await _crane.Api.ClusterAsync();
+        var members = cluster.GetProperty("members").EnumerateArray().ToList();
+        var member = Assert.Single(members);
+        Assert.Equal("Up", member.GetProperty("status").GetString());
+        var roles = member.GetProperty("roles").EnumerateArray().Select(r => r.GetString()).ToList();
+        Assert.Contains("control", roles);
+        Assert.Contains("worker", roles);
+        var address = member.GetProperty("address").GetString();
+        Assert.EndsWith($":{_crane.AkkaPort}", address, StringComparison.Ordinal);
+        Assert.Equal(address, cluster.GetProperty("leader").GetString());
+    }
+
+    [Fact]
+    public async Task Nodes_ListThisSeedAsOneReadyDockerNode()
+    {
+        var nodes = await _crane.Api.NodesAsync();
+        var node = Assert.Single(nodes);
+        Assert.Equal(_crane.NodeName, node.Name);
+        Assert.Equal("Ready", node.Status);
+        Assert.Equal(2, node.Capacity.Cpu);
+        Assert.Equal(4L * 1024 * 1024 * 1024, node.Capacity.Memory);
+        Assert.Contains("docker", node.Runtimes);
+        Assert.EndsWith($":{_crane.AkkaPort}", node.Address, StringComparison.Ordinal);
+    }
+
+    private static double? Value(string metrics, string name, string workload)
+    {
+        var matching = PrometheusText.Parse(metrics).Where(s => s.Name == name && s.Labels.GetValueOrDefault("workload") == workload).ToList();
+        return matching.Count == 0 ? null : matching.Sum(s => s.Value);
+    }
+
+    [GeneratedRegex("^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
+    private static partial Regex MetricName();
+}
