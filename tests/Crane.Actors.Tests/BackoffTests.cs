@@ -26,3 +26,18 @@ public sealed class BackoffTests
     public void Crash_count_resets_after_a_healthy_period(int before, int ranForSeconds, int after) =>
         Assert.Equal(after, Backoff.Default.NextCrashCount(before, TimeSpan.FromSeconds(ranForSeconds)));
 }
+
+public sealed class ProbeTimingTests
+{
+    [Theory]
+    // 50 ms doubling per consecutive failure, never longer than the period
+    [InlineData(1, 10, 50)]
+    [InlineData(2, 10, 100)]
+    [InlineData(4, 10, 400)]
+    [InlineData(5, 1, 800)]
+    [InlineData(6, 1, 1000)]
+    [InlineData(100, 1, 1000)]
+    [InlineData(1, 0.02, 20)]
+    public void Warm_up_retries_start_fast_and_stop_at_the_period(int failures, double periodSeconds, int expectedMs) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), ProbeTiming.WarmUpRetry(failures, TimeSpan.FromSeconds(periodSeconds)));
+}

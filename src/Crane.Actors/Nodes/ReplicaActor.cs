@@ -58,6 +58,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private ContainerInfo? _container;
     private ReplicaState _state = ReplicaState.Starting;
     private bool _ready;
+    private bool _readySinceStart;
     private int _restarts;
     private int _crashes;
     private int _imageFailures;
@@ -238,6 +239,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _ready = false;
         _imageFailures = 0;
         _probeRuns.Clear();
+        _readySinceStart = false;
         Become(Running);
         if (up.Adopted)
         {
@@ -399,7 +401,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         (successes, failures) = outcome.Success ? (successes + 1, 0) : (0, failures + 1);
         _probeRuns[done.Kind] = (successes, failures);
 
-        if (!outcome.Success)
+        var warmingUp = done.Kind == "readiness" && !_readySinceStart;
+        if (!outcome.Success && !warmingUp)
         {
             _ctx.Events.Publish(CraneEvent.Warning, "Unhealthy", "Replica", _replicaId, _ctx.Node,
                 $"{done.Kind} probe failed ({failures}/{probe.FailureThreshold}): {outcome.Message}", WorkloadDetail());
@@ -414,6 +417,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
                 Kill($"{done.Kind} probe failed {failures} times");
                 return;
             case "readiness" when outcome.Success && successes >= probe.SuccessThreshold:
+                _readySinceStart = true;
                 SetReady(true);
                 break;
             case "readiness" when failures >= probe.FailureThreshold:
@@ -421,7 +425,10 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
                 break;
         }
 
-        Timers.StartSingleTimer("probe-" + done.Kind, new ProbeDue(done.Kind), TimeSpan.FromSeconds(probe.PeriodSeconds));
+        var delay = warmingUp && !outcome.Success
+            ? ProbeTiming.WarmUpRetry(failures, TimeSpan.FromSeconds(probe.PeriodSeconds))
+            : TimeSpan.FromSeconds(probe.PeriodSeconds);
+        Timers.StartSingleTimer("probe-" + done.Kind, new ProbeDue(done.Kind), delay);
     }
 
     private void Kill(string why)

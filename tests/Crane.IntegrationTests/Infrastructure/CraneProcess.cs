@@ -139,13 +139,20 @@ public sealed class CraneProcess : IAsyncDisposable
     }
 
     /// <summary>SIGTERM, then waits up to <paramref name="grace"/> for a clean exit (fails, after a SIGKILL, if it hangs).</summary>
-    public async Task TerminateAsync(TimeSpan grace)
+    public async Task StopAsync(TimeSpan grace)
     {
         var process = _process ?? throw new InvalidOperationException("crane-seed was never started");
         if (process.HasExited)
             return;
         HostProcesses.Signal(process.Id, HostProcesses.SigTerm);
         await WaitForExitAsync(process, grace, "SIGTERM");
+    }
+
+    /// <summary>Kill -9 and start again on the same data dir, as after a crash.</summary>
+    public async Task RestartAsync()
+    {
+        await KillAsync();
+        await StartAgainAsync();
     }
 
     public string LogTail(int lines = 60)

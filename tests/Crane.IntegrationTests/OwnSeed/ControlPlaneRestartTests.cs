@@ -41,7 +41,7 @@ public sealed class ControlPlaneRestartTests(ITestOutputHelper output)
         if (signal == "SIGKILL")
             await crane.KillAsync();
         else
-            await crane.TerminateAsync(TimeSpan.FromSeconds(30));
+            await crane.StopAsync(TimeSpan.FromSeconds(30));
         Assert.False(crane.IsRunning);
         Assert.Equal(containersBefore, await DockerCli.PsAsync([crane.ContainerLabel], all: false));
 
