@@ -96,10 +96,20 @@ public sealed class SchedulerActor : ReceiveActor
 
     private void Sync(SyncAllocations msg)
     {
-        if (msg.Allocations.Count == 0)
+        var entries = msg.Allocations.ToDictionary(a => a.ReplicaId);
+        if (_ledger.TryGetValue(msg.Workload, out var held))
+        {
+            foreach (var id in msg.Unbound)
+            {
+                if (held.TryGetValue(id, out var reserved))
+                    entries.TryAdd(id, reserved);
+            }
+        }
+
+        if (entries.Count == 0)
             _ledger.Remove(msg.Workload);
         else
-            _ledger[msg.Workload] = msg.Allocations.ToDictionary(a => a.ReplicaId);
+            _ledger[msg.Workload] = entries;
         UpdateAllocatedMetrics();
     }
 

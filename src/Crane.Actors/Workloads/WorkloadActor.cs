@@ -437,7 +437,8 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             .Where(r => r.Node is not null)
             .Select(r => new Allocation(r.Id, r.Node!, spec!.Resources.Cpu, spec.Resources.Memory))
             .ToList();
-        _scheduler.Tell(new SyncAllocations(_name, allocations));
+        var unbound = _state.Replicas.Values.Where(r => r.Node is null).Select(r => r.Id).ToList();
+        _scheduler.Tell(new SyncAllocations(_name, allocations, unbound));
     }
 
     private void SendToNode(string node, object message) => _scheduler.Tell(new ToNode(node, message));

@@ -15,8 +15,12 @@ public sealed record ReplicaUnschedulable(string Workload, string ReplicaId, str
 /// <summary>The scheduler's ledger entry for one replica bound to a node.</summary>
 public sealed record Allocation(string ReplicaId, string Node, double Cpu, long Memory);
 
-/// <summary>Replaces everything the scheduler holds for this workload (idempotent, sent periodically).</summary>
-public sealed record SyncAllocations(string Workload, IReadOnlyList<Allocation> Allocations);
+/// <summary>
+/// Replaces what the scheduler holds for this workload (idempotent, sent periodically). Unbound lists
+/// replicas that exist but are not bound yet: a reservation the scheduler made for one of them is kept,
+/// because its ReplicaPlaced may still be on the way to the workload.
+/// </summary>
+public sealed record SyncAllocations(string Workload, IReadOnlyList<Allocation> Allocations, IReadOnlyList<string> Unbound);
 
 /// <summary>Forwarded by the scheduler to the named node's actor.</summary>
 public sealed record ToNode(string Node, object Message);

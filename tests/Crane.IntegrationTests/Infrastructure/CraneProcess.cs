@@ -192,7 +192,7 @@ public sealed class CraneProcess : IAsyncDisposable
         {
             try
             {
-                await DockerCli.RemoveByLabelAsync(ContainerLabel);
+                await DockerCli.RemoveByLabelAsync(ContainerLabel, settle: TimeSpan.FromSeconds(2));
             }
             catch (Exception ex)
             {
@@ -264,7 +264,7 @@ public sealed class CraneProcess : IAsyncDisposable
                 ? "ready"
                 : $"node {NodeName} not registered yet: [{string.Join("; ", nodes.Select(n => n.Describe()))}]";
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException)
         {
             return $"{ex.GetType().Name}: {ex.Message}";
         }

@@ -108,12 +108,33 @@ public static class DockerCli
         return ids.Count;
     }
 
-    /// <summary>Force-removes every container, running or not, that carries <paramref name="label"/> (<c>key=value</c>).</summary>
-    public static async Task<int> RemoveByLabelAsync(string label)
+    /// <summary>
+    /// Force-removes every container, running or not, that carries <paramref name="label"/> (<c>key=value</c>), and keeps
+    /// doing so until none has appeared for <paramref name="settle"/>: a create the engine was still serving when its
+    /// client (a killed crane-seed) died lands after the first listing.
+    /// </summary>
+    public static async Task<int> RemoveByLabelAsync(string label, TimeSpan settle)
     {
-        var ids = await PsAsync([label], all: true);
-        if (ids.Count > 0)
-            await TryRunAsync(["rm", "-f", .. ids]);
-        return ids.Count;
+        var removed = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var quietSince = TimeSpan.Zero;
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var ids = await PsAsync([label], all: true);
+            if (ids.Count > 0)
+            {
+                await TryRunAsync(["rm", "-f", .. ids]);
+                removed += ids.Count;
+                quietSince = clock.Elapsed;
+            }
+            else if (clock.Elapsed - quietSince >= settle)
+            {
+                return removed;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new InvalidOperationException($"containers labelled {label} kept appearing for 30s");
     }
 }
