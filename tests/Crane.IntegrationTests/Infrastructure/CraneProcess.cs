@@ -52,6 +52,9 @@ public sealed class CraneProcess : IAsyncDisposable
 
     public int HttpPort { get; private set; }
 
+    /// <summary>Port of the NGINX this seed owns (written by crane-seed to &lt;data-dir&gt;/lb.port).</summary>
+    public int LbPort { get; private set; }
+
     public int Pid => _process?.Id ?? throw new InvalidOperationException("crane-seed is not running");
 
     public bool IsRunning => _process is { HasExited: false };
@@ -105,7 +108,7 @@ public sealed class CraneProcess : IAsyncDisposable
         };
         foreach (var arg in new[]
                  {
-                     "--all-in-one", "--http-port", "0", "--akka-port", AkkaPort.ToString(CultureInfo.InvariantCulture),
+                     "--all-in-one", "--http-port", "0", "--lb-port", "0", "--akka-port", AkkaPort.ToString(CultureInfo.InvariantCulture),
                      "--data-dir", DataDir, "--node-name", NodeName, "--container-labels", ContainerLabel,
                      "--runtime", Runtime, "--capacity-cpu", _options.CapacityCpu, "--capacity-memory", _options.CapacityMemory,
                  })
@@ -231,6 +234,7 @@ public sealed class CraneProcess : IAsyncDisposable
                 {
                     HttpPort = port;
                     _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"));
+                    LbPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "lb.port"))).Trim(), CultureInfo.InvariantCulture);
                 }
             }
 
