@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Starts Crane all-in-one (one seed that is also a worker) and applies the demo workload.
-# Usage: ./run.sh [--http-port 8080] [--data-dir .crane-data] [--runtime docker|process]
+# Usage: ./run.sh [--http-port 8080] [--lb-port 8081] [--data-dir .crane-data] [--runtime docker|process]
 set -euo pipefail
 cd "$(dirname "$0")"
 
 http_port=${CRANE_HTTP_PORT:-8080}
+lb_port=${CRANE_LB_PORT:-8081}
 data_dir=${CRANE_DATA_DIR:-.crane-data}
 runtime=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --http-port) http_port=$2; shift 2 ;;
+    --lb-port) lb_port=$2; shift 2 ;;
     --data-dir) data_dir=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
     -h|--help) sed -n '2,3p' "$0"; exit 0 ;;
@@ -42,7 +44,7 @@ fi
 
 mkdir -p "$data_dir"
 rm -f "$data_dir/http.port"
-src/Crane.Seed/bin/Release/net10.0/crane-seed --all-in-one --http-port "$http_port" --data-dir "$data_dir" --runtime "$runtime" &
+src/Crane.Seed/bin/Release/net10.0/crane-seed --all-in-one --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" --runtime "$runtime" &
 seed=$!
 trap 'kill $seed 2>/dev/null; wait $seed 2>/dev/null' INT TERM
 
@@ -52,6 +54,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 port=$(cat "$data_dir/http.port")
+lb_port=$(cat "$data_dir/lb.port")
 api="http://127.0.0.1:$port"
 echo "run.sh: applying $example"
 curl -fsS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' "$api/api/v1/workloads"; echo
@@ -62,5 +65,6 @@ Crane is running at $api  (Ctrl-C stops Crane; containers keep running and are a
   curl -s $api/api/v1/nodes
   curl -s -X POST -d '{"replicas":5}' $api/api/v1/workloads/api-service/scale
   curl -sN $api/api/v1/events/stream
+  curl -s -H 'Host: api-service' http://127.0.0.1:$lb_port/     # through NGINX, ready replicas only
 MSG
 wait $seed

@@ -83,19 +83,17 @@ fi
 
 for p in "${projects[@]}"; do
   name=$(basename "$p")
-  summary=$(grep -E "^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+" "$log_dir/$name.log" | tail -1)
+  # The console logger ends with "Total tests: N" and indented "Passed: N" / "Failed: N" lines.
   rc=$(cat "$log_dir/$name.rc" 2>/dev/null || echo 1)
-  if [ -n "$summary" ]; then
-    f=$(sed -E 's/.*Failed: +([0-9]+),.*/\1/' <<<"$summary")
-    ps=$(sed -E 's/.*Passed: +([0-9]+),.*/\1/' <<<"$summary")
-  else
-    f=0; ps=0
-  fi
+  ps=$(grep -E '^\s+Passed: [0-9]+$' "$log_dir/$name.log" | tail -1 | grep -oE '[0-9]+' || true)
+  f=$(grep -E '^\s+Failed: [0-9]+$' "$log_dir/$name.log" | tail -1 | grep -oE '[0-9]+' || true)
+  ps=${ps:-0}; f=${f:-0}
   if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+  if [ "$ps" = 0 ] && [ "$f" = 0 ]; then say "$name ran no test"; f=1; fi
   passed=$((passed + ps)); failed=$((failed + f))
   say "$name: $ps passed, $f failed (log: .test-output/$name.log)"
   if [ "$f" != 0 ]; then
-    grep -E "^\s+Failed |Error Message|Assert|Exception" "$log_dir/$name.log" | head -30
+    grep -E "^\s+Failed [A-Z]|Error Message" -A2 "$log_dir/$name.log" | head -40
   fi
 done
 

@@ -7,6 +7,9 @@ namespace Crane.IntegrationTests;
 /// <summary>The API's JSON as a user sees it (deliberately not the product's own types: these tests pin the wire format).</summary>
 public sealed record WorkloadDto(string Name, long Generation, JsonElement Spec, int DesiredReplicas, int ReadyReplicas, IReadOnlyList<ReplicaDto> Replicas)
 {
+    /// <summary>Where NGINX serves the workload; absent for workloads without a port.</summary>
+    public LoadBalancerDto? LoadBalancer { get; init; }
+
     public string Describe() =>
         $"{Name} gen {Generation} desired {DesiredReplicas} ready {ReadyReplicas} replicas [{string.Join("; ", Replicas.Select(r => r.Describe()))}]";
 }
@@ -29,6 +32,8 @@ public sealed record ReplicaDto(
 
     private static string Short(string? id) => id is null ? "-" : id.Length > 12 ? id[..12] : id;
 }
+
+public sealed record LoadBalancerDto(string Url, string Host, string PathPrefix, int Endpoints);
 
 public sealed record ResourcesDto(double Cpu, long Memory);
 

@@ -16,6 +16,15 @@ internal static class Loopback
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>GET with an explicit <c>Host</c> header (NGINX picks the workload by it); a new connection each time.</summary>
+    public static async Task<(HttpStatusCode Status, string Body)> GetAsync(int port, string path, string host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{port}{path}"));
+        request.Headers.Host = host;
+        using var response = await Client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>True when nothing accepts connections on the port any more.</summary>
     public static async Task<bool> RefusesAsync(int port)
     {

@@ -60,6 +60,19 @@ public static class PrometheusText
         return samples;
     }
 
+    /// <summary>Sum of the samples named <paramref name="name"/> whose labels include every given pair; null when there is none.</summary>
+    public static double? Sum(string text, string name, params (string Key, string Value)[] labels)
+    {
+        var matching = Parse(text)
+            .Where(s => s.Name == name && labels.All(l => s.Labels.GetValueOrDefault(l.Key) == l.Value))
+            .ToList();
+        return matching.Count == 0 ? null : matching.Sum(s => s.Value);
+    }
+
+    /// <summary>The lines of <paramref name="text"/> that mention <paramref name="fragment"/>, for failure messages.</summary>
+    public static string LinesWith(string text, string fragment) =>
+        string.Join('\n', text.Split('\n').Where(l => !l.StartsWith('#') && l.Contains(fragment, StringComparison.Ordinal)));
+
     /// <summary>Names announced by <c># TYPE</c> lines (present even before a labelled metric has samples).</summary>
     public static IReadOnlySet<string> DeclaredNames(string text) =>
         text.Split('\n')

@@ -30,4 +30,20 @@ internal static class Specs
 
         return yaml.ToString();
     }
+
+    /// <summary>
+    /// The demo app on 8080 with the given <c>health:</c> block (each line indented by two spaces, e.g.
+    /// <c>"  liveness: {type: http, path: /health}"</c>) and optional extra top-level YAML.
+    /// </summary>
+    public static string Probed(string name, int replicas, string health, string extra = "", string cpu = "0.1", string memory = "32Mi") =>
+        new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"name: {name}")
+            .AppendLine(CultureInfo.InvariantCulture, $"image: {DockerCli.DemoImage}")
+            .AppendLine(CultureInfo.InvariantCulture, $"replicas: {replicas}")
+            .AppendLine("port: 8080")
+            .AppendLine(CultureInfo.InvariantCulture, $"resources: {{cpu: {cpu}, memory: {memory}}}")
+            .AppendLine("health:")
+            .AppendLine(health.TrimEnd())
+            .Append(extra)
+            .ToString();
 }

@@ -47,4 +47,25 @@ public static class Wait
     }
 }
 
+/// <summary>For "nothing happens" claims: a condition must hold at every observation for a whole period.</summary>
+public static class Hold
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Observes for <paramref name="period"/> and fails at the first value <paramref name="ok"/> rejects.</summary>
+    public static async Task<T> For<T>(Func<Task<T>> observe, Func<T, bool> ok, TimeSpan period, string message, Func<T, string>? describe = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var value = await observe();
+            if (!ok(value))
+                throw new Xunit.Sdk.XunitException($"{message} (after {clock.Elapsed.TotalSeconds:0.0}s). Observed: {(describe is null ? value?.ToString() : describe(value))}");
+            if (clock.Elapsed >= period)
+                return value;
+            await Task.Delay(PollInterval);
+        }
+    }
+}
+
 public sealed class WaitTimeoutException(string message) : Exception(message);
