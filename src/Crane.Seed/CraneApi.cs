@@ -164,7 +164,7 @@ internal static class CraneApi
     private static async Task<IResult> Nodes(ActorRegistry registry)
     {
         var scheduler = await registry.GetAsync<SchedulerSingleton>();
-        return Results.Ok(await scheduler.Ask<List<NodeView>>(GetNodes.Instance, AskTimeout));
+        return Results.Ok((await scheduler.Ask<NodeList>(GetNodes.Instance, AskTimeout)).Nodes);
     }
 
     private static async Task<IResult> Events(HttpRequest request, ActorRegistry registry)

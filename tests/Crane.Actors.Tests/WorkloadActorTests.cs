@@ -19,7 +19,7 @@ public sealed class WorkloadActorTests() : TestKit(TestConfig.Cluster)
     private static T Expect<T>(TestProbe probe) where T : class =>
         (T)probe.FishForMessage(m => m is T, TimeSpan.FromSeconds(5));
 
-    private static TMessage ExpectToNode<TMessage>(TestProbe probe, out string node) where TMessage : class
+    private static TMessage ExpectToNode<TMessage>(TestProbe probe, out string node) where TMessage : NodeCommand
     {
         var msg = (ToNode)probe.FishForMessage(m => m is ToNode { Message: TMessage }, TimeSpan.FromSeconds(5));
         node = msg.Node;

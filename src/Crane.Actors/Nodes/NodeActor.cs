@@ -137,9 +137,14 @@ public sealed class NodeActor : ReceiveActor, IWithTimers, IWithStash
         Receive<Status.Failure>(f => _log.Warning("Node {0}: {1}", _options.Name, f.Cause.Message));
     }
 
-    private void RegisterWithScheduler() =>
-        _scheduler.Tell(new RegisterNode(new NodeDescriptor(_options.Name, _options.Address, _options.CapacityCpu, _options.CapacityMemory,
+    private void RegisterWithScheduler()
+    {
+        // The bound address (a node started with --akka-port 0 learns its port only now).
+        var self = Akka.Cluster.Cluster.Get(Context.System).SelfAddress;
+        var address = self.Host is null ? _options.Address : $"{self.Host}:{self.Port}";
+        _scheduler.Tell(new RegisterNode(new NodeDescriptor(_options.Name, address, _options.CapacityCpu, _options.CapacityMemory,
             _options.Labels, [_runtime.Name]), Self));
+    }
 
     private static string ChildName(string workload, string replicaId) => $"{workload}.{replicaId}";
 

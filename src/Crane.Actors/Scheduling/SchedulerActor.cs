@@ -36,7 +36,7 @@ public sealed class SchedulerActor : ReceiveActor
         Receive<ScheduleReplica>(Schedule);
         Receive<SyncAllocations>(Sync);
         Receive<ToNode>(Forward);
-        Receive<GetNodes>(_ => Sender.Tell(Views()));
+        Receive<GetNodes>(_ => Sender.Tell(new NodeList(Views())));
     }
 
     public static Props Props(Placer placer, EventPublisher events) =>

@@ -441,7 +441,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         _scheduler.Tell(new SyncAllocations(_name, allocations, unbound));
     }
 
-    private void SendToNode(string node, object message) => _scheduler.Tell(new ToNode(node, message));
+    private void SendToNode(string node, NodeCommand message) => _scheduler.Tell(new ToNode(node, message));
 
     private bool IsReady(ReplicaRecord r) =>
         r.Node is not null && _observed.TryGetValue(r.Id, out var o) && o.Report.Node == r.Node && o.Report.Ready && o.Report.State == ReplicaState.Running;

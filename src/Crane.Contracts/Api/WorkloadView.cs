@@ -10,7 +10,7 @@ public sealed record WorkloadView(
     WorkloadSpec Spec,
     int DesiredReplicas,
     int ReadyReplicas,
-    IReadOnlyList<ReplicaView> Replicas)
+    IReadOnlyList<ReplicaView> Replicas) : IWireMessage
 {
     /// <summary>Where NGINX serves this workload; set by the API for workloads with a port.</summary>
     public LoadBalancerView? LoadBalancer { get; init; }

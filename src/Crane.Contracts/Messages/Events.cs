@@ -11,7 +11,7 @@ public sealed record CraneEvent(
     ObjectRef Object,
     string? Node,
     string Message,
-    IReadOnlyDictionary<string, string>? Details = null)
+    IReadOnlyDictionary<string, string>? Details = null) : IWireMessage
 {
     public const string Normal = "Normal";
     public const string Warning = "Warning";

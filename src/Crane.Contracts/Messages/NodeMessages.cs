@@ -1,11 +1,18 @@
+using System.Text.Json.Serialization;
 using Crane.Contracts.Specs;
 
 namespace Crane.Contracts.Messages;
 
-/// <summary>Idempotent: the node starts the replica, adopts its running container, or re-reports it.</summary>
-public sealed record EnsureReplica(string Workload, string ReplicaId, long Generation, WorkloadSpec Spec);
+/// <summary>What a workload asks of a node; forwarded by the scheduler in <see cref="ToNode"/>.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "$command")]
+[JsonDerivedType(typeof(EnsureReplica), "ensure")]
+[JsonDerivedType(typeof(StopReplica), "stop")]
+public abstract record NodeCommand : IWireMessage;
 
-public sealed record StopReplica(string Workload, string ReplicaId, string Reason);
+/// <summary>Idempotent: the node starts the replica, adopts its running container, or re-reports it.</summary>
+public sealed record EnsureReplica(string Workload, string ReplicaId, long Generation, WorkloadSpec Spec) : NodeCommand;
+
+public sealed record StopReplica(string Workload, string ReplicaId, string Reason) : NodeCommand;
 
 public sealed record NodeDescriptor(
     string Name,

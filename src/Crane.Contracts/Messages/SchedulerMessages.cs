@@ -4,9 +4,9 @@ using Crane.Contracts.Specs;
 namespace Crane.Contracts.Messages;
 
 /// <summary>Sent by a NodeActor on start and then as a heartbeat.</summary>
-public sealed record RegisterNode(NodeDescriptor Node, IActorRef NodeActor);
+public sealed record RegisterNode(NodeDescriptor Node, IActorRef NodeActor) : IWireMessage;
 
-public sealed record ScheduleReplica(string Workload, string ReplicaId, WorkloadSpec Spec);
+public sealed record ScheduleReplica(string Workload, string ReplicaId, WorkloadSpec Spec) : IWireMessage;
 
 public sealed record ReplicaPlaced(string Workload, string ReplicaId, string Node) : IWorkloadMessage;
 
@@ -20,12 +20,12 @@ public sealed record Allocation(string ReplicaId, string Node, double Cpu, long 
 /// replicas that exist but are not bound yet: a reservation the scheduler made for one of them is kept,
 /// because its ReplicaPlaced may still be on the way to the workload.
 /// </summary>
-public sealed record SyncAllocations(string Workload, IReadOnlyList<Allocation> Allocations, IReadOnlyList<string> Unbound);
+public sealed record SyncAllocations(string Workload, IReadOnlyList<Allocation> Allocations, IReadOnlyList<string> Unbound) : IWireMessage;
 
 /// <summary>Forwarded by the scheduler to the named node's actor.</summary>
-public sealed record ToNode(string Node, object Message);
+public sealed record ToNode(string Node, NodeCommand Message) : IWireMessage;
 
-public sealed record GetNodes
+public sealed record GetNodes : IWireMessage
 {
     public static readonly GetNodes Instance = new();
 }
@@ -41,3 +41,5 @@ public sealed record NodeView(
     int Replicas);
 
 public sealed record ResourceView(double Cpu, long Memory);
+
+public sealed record NodeList(IReadOnlyList<NodeView> Nodes) : IWireMessage;

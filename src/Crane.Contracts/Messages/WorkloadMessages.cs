@@ -3,7 +3,7 @@ using Crane.Contracts.Specs;
 namespace Crane.Contracts.Messages;
 
 /// <summary>Every message routed to a WorkloadActor through the shard region carries the workload name.</summary>
-public interface IWorkloadMessage
+public interface IWorkloadMessage : IWireMessage
 {
     string Workload { get; }
 }
@@ -13,7 +13,7 @@ public sealed record ApplyWorkload(WorkloadSpec Spec) : IWorkloadMessage
     public string Workload => Spec.Name;
 }
 
-public sealed record ApplyAccepted(string Workload, long Generation, bool Created, bool Changed);
+public sealed record ApplyAccepted(string Workload, long Generation, bool Created, bool Changed) : IWireMessage;
 
 public sealed record ScaleWorkload(string Workload, int Replicas) : IWorkloadMessage;
 
@@ -24,9 +24,9 @@ public sealed record DeleteWorkload(string Workload) : IWorkloadMessage;
 public sealed record GetWorkload(string Workload) : IWorkloadMessage;
 
 /// <summary>Answer for a workload that does not exist (never created, or deleted).</summary>
-public sealed record WorkloadNotFound(string Workload);
+public sealed record WorkloadNotFound(string Workload) : IWireMessage;
 
-public sealed record WorkloadAck(string Workload, long Generation);
+public sealed record WorkloadAck(string Workload, long Generation) : IWireMessage;
 
 public enum ReplicaState
 {
@@ -58,4 +58,4 @@ public sealed record ReplicaStopped(string Workload, string ReplicaId, string No
 public sealed record ReplicaEndpoint(string ReplicaId, string Host, int Port);
 
 /// <summary>Sent by a WorkloadActor whenever its set of routable replicas changes, and periodically. Routed is false when the workload has no port or is gone.</summary>
-public sealed record WorkloadEndpoints(string Workload, bool Routed, IReadOnlyList<ReplicaEndpoint> Endpoints);
+public sealed record WorkloadEndpoints(string Workload, bool Routed, IReadOnlyList<ReplicaEndpoint> Endpoints) : IWireMessage;

@@ -135,6 +135,42 @@ public sealed class ProbeTests(SharedCraneFixture fixture)
         }
     }
 
+    /// <summary>A probe's own <c>port</c> is the port probed: the demo app serves nothing on 9090, so readiness there never passes.</summary>
+    [Fact]
+    public async Task HttpReadiness_OnAProbePortNothingServes_KeepsTheReplicaNotReady()
+    {
+        var name = Specs.UniqueName("probe-port");
+        try
+        {
+            await _crane.Api.ApplyOkAsync(Specs.Probed(name, 1, "  readiness: {type: http, path: /ready, port: 9090, periodSeconds: 0.5}"));
+            var running = await Wait.Until(
+                () => _crane.Api.GetExistingWorkloadAsync(name),
+                w => w.Replicas.Count == 1 && w.Replicas[0] is { State: "Running", ContainerId: not null },
+                Wait.Converge,
+                $"the replica of {name} should run",
+                w => w.Describe());
+            var replica = running.Replicas[0];
+            await Wait.Until(
+                _crane.Api.MetricsAsync,
+                t => PrometheusText.Sum(t, "crane_probe_total", ("workload", name), ("replica", replica.Id), ("probe", "readiness")) >= 4,
+                ProbeReaction,
+                $"readiness probes of {name} should run",
+                t => PrometheusText.LinesWith(t, name));
+
+            await Hold.For(
+                () => _crane.Api.GetExistingWorkloadAsync(name),
+                w => w.ReadyReplicas == 0 && w.Replicas.All(r => !r.Ready),
+                TimeSpan.FromSeconds(2),
+                $"the readiness probe of {name} names port 9090, where nothing serves, yet the replica became ready " +
+                "(the probe went to the workload port 8080 instead)",
+                w => w.Describe());
+        }
+        finally
+        {
+            await Converge.DeleteQuietlyAsync(_crane, name);
+        }
+    }
+
     [Fact]
     public async Task ExecReadiness_PassesOnlyOnceTheCommandSucceedsInsideTheContainer()
     {
