@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts Crane all-in-one (one seed that is also a worker) and applies the demo workload.
-# Usage: ./run.sh [--http-port 8080] [--lb-port 8081] [--data-dir .crane-data] [--runtime docker|process]
+# Usage: ./run.sh [--nodes N] [--http-port 8080] [--lb-port 8081] [--data-dir .crane-data] [--runtime docker|process]
+#   --nodes N   a local cluster: one control-only seed plus N crane-node processes (labels zone=a,b,c,...);
+#               stop, kill, pause or restart a node with scripts/node <stop|kill|pause|resume|start> <name>
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -8,13 +10,15 @@ http_port=${CRANE_HTTP_PORT:-8080}
 lb_port=${CRANE_LB_PORT:-8081}
 data_dir=${CRANE_DATA_DIR:-.crane-data}
 runtime=""
+nodes=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --http-port) http_port=$2; shift 2 ;;
     --lb-port) lb_port=$2; shift 2 ;;
     --data-dir) data_dir=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
-    -h|--help) sed -n '2,3p' "$0"; exit 0 ;;
+    --nodes) nodes=$2; shift 2 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -33,8 +37,10 @@ if [ -z "$runtime" ]; then
   fi
 fi
 
-echo "run.sh: building crane-seed"
-dotnet build -c Release -v quiet -nologo src/Crane.Seed >/tmp/crane-run-build.log 2>&1 || { cat /tmp/crane-run-build.log; exit 1; }
+echo "run.sh: building crane-seed and crane-node"
+for project in src/Crane.Seed src/Crane.Node; do
+  dotnet build -c Release -v quiet -nologo "$project" >/tmp/crane-run-build.log 2>&1 || { cat /tmp/crane-run-build.log; exit 1; }
+done
 if [ "$runtime" = docker ]; then
   images/demo/build.sh
   example=examples/api-service.yaml
@@ -42,11 +48,30 @@ else
   example=examples/api-service-process.yaml
 fi
 
-mkdir -p "$data_dir"
+mkdir -p "$data_dir/pids"
 rm -f "$data_dir/http.port"
-src/Crane.Seed/bin/Release/net10.0/crane-seed --all-in-one --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" --runtime "$runtime" &
+if [ "$nodes" -gt 0 ]; then
+  src/Crane.Seed/bin/Release/net10.0/crane-seed --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" &
+else
+  src/Crane.Seed/bin/Release/net10.0/crane-seed --all-in-one --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" --runtime "$runtime" &
+fi
 seed=$!
-trap 'kill $seed 2>/dev/null; wait $seed 2>/dev/null' INT TERM
+echo $seed >"$data_dir/pids/seed.pid"
+zones=(a b c d e f g h)
+for i in $(seq 1 "$nodes"); do
+  name="n$i"
+  args=(--seed-nodes 127.0.0.1:4053 --node-name "$name" --data-dir "$data_dir/$name" --runtime "$runtime"
+        --capacity-cpu 2 --capacity-memory 2Gi --labels "zone=${zones[$(( (i - 1) % 8 ))]}")
+  printf '%s\n' "${args[@]}" >"$data_dir/pids/$name.args"
+  src/Crane.Node/bin/Release/net10.0/crane-node "${args[@]}" >"$data_dir/$name.log" 2>&1 &
+  echo $! >"$data_dir/pids/$name.pid"
+  echo "run.sh: node $name (pid $!, zone ${zones[$(( (i - 1) % 8 ))]}, log $data_dir/$name.log)"
+done
+stop_all() {
+  for f in "$data_dir"/pids/n*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+  kill $seed 2>/dev/null; wait $seed 2>/dev/null
+}
+trap stop_all INT TERM
 
 for _ in $(seq 1 120); do
   if [ -f "$data_dir/http.port" ] && curl -fs "http://127.0.0.1:$(cat "$data_dir/http.port")/readyz" >/dev/null 2>&1; then break; fi
@@ -56,6 +81,10 @@ done
 port=$(cat "$data_dir/http.port")
 lb_port=$(cat "$data_dir/lb.port")
 api="http://127.0.0.1:$port"
+for _ in $(seq 1 60); do
+  [ "$(curl -fs "$api/api/v1/nodes" | grep -o '"status":"Ready"' | wc -l)" -ge "$(( nodes > 0 ? nodes : 1 ))" ] && break
+  sleep 0.5
+done
 echo "run.sh: applying $example"
 curl -fsS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' "$api/api/v1/workloads"; echo
 cat <<MSG

@@ -42,7 +42,7 @@ internal static class ClusterView
             leader = state.Leader?.ToString(),
             members,
             unreachable = unreachable.Select(a => a.ToString()).ToList(),
-            singletons = new { scheduler = singletonHost },
+            singletons = new Dictionary<string, string?> { ["scheduler"] = singletonHost, ["load-balancer"] = singletonHost },
             sharding = new { workload = shards },
         });
     }

@@ -29,7 +29,11 @@ internal static class CraneApi
         api.MapDelete("/workloads/{name}", DeleteWorkload);
         api.MapPost("/workloads/{name}/scale", Scale);
         api.MapPost("/workloads/{name}/restart", Restart);
+        api.MapPost("/workloads/{name}/rebalance", Rebalance);
         api.MapGet("/nodes", Nodes);
+        api.MapPost("/nodes/{name}/cordon", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Cordon, registry));
+        api.MapPost("/nodes/{name}/uncordon", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Uncordon, registry));
+        api.MapPost("/nodes/{name}/drain", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Drain, registry));
         api.MapGet("/cluster", ClusterView.Get);
         api.MapGet("/events", Events);
         api.MapGet("/events/stream", EventStream.Serve);
@@ -158,6 +162,28 @@ internal static class CraneApi
         {
             WorkloadAck ack => Results.Ok(new { name, generation = ack.Generation }),
             _ => Error(404, $"workload '{name}' not found"),
+        };
+    }
+
+    private static async Task<IResult> Rebalance(string name, ActorRegistry registry)
+    {
+        if (!SpecNames.IsValid(name))
+            return Error(404, $"workload '{name}' not found");
+        var region = await registry.GetAsync<WorkloadRegion>();
+        return await region.Ask<object>(new RebalanceWorkload(name), AskTimeout) switch
+        {
+            WorkloadAck ack => Results.Ok(new { name, generation = ack.Generation, rebalancing = true }),
+            _ => Error(404, $"workload '{name}' not found"),
+        };
+    }
+
+    private static async Task<IResult> NodeAction(string name, NodeAction action, ActorRegistry registry)
+    {
+        var scheduler = await registry.GetAsync<SchedulerSingleton>();
+        return await scheduler.Ask<object>(new SetNodeSchedulable(name, action), AskTimeout) switch
+        {
+            NodeView view => Results.Ok(view),
+            _ => Error(404, $"node '{name}' not found"),
         };
     }
 

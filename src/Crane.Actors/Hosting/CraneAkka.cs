@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
@@ -65,7 +66,8 @@ public static class CraneAkka
             {
                 builder.WithSqlPersistence(ConnectionString(options), ProviderName(options));
                 builder.WithSingleton<SchedulerSingleton>("scheduler",
-                    (system, _, _) => SchedulerActor.Props(new Placer(strategies, options.DefaultStrategy), new EventPublisher(system, time)),
+                    (system, registry, _) => SchedulerActor.Props(new Placer(strategies, options.DefaultStrategy), new EventPublisher(system, time),
+                        () => registry.Get<WorkloadRegion>()),
                     new ClusterSingletonOptions { Role = ControlRole });
                 builder.WithSingleton<LoadBalancerSingleton>("load-balancer",
                     (system, _, _) => LoadBalancerActor.Props(
@@ -108,6 +110,21 @@ public static class CraneAkka
                     var actor = system.ActorOf(NodeActor.Props(node, runtime, registry.Get<SchedulerSingleton>(), registry.Get<WorkloadRegion>(),
                         new EventPublisher(system, time), time), "node");
                     registry.Register<LocalNode>(actor);
+                });
+                builder.AddStartup((system, _) =>
+                {
+                    // Downed by the cluster (e.g. after a partition): the replicas were rescheduled elsewhere, so this node
+                    // must not keep serving as a zombie. A plain stop (SIGTERM) keeps the containers for adoption.
+                    CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "crane-remove-own-containers", async () =>
+                    {
+                        if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+                        {
+                            system.Log.Warning("This member was downed: removing the containers of node {0}", options.NodeName);
+                            await NodeActor.RemoveOwnContainers(runtime, options.NodeName);
+                        }
+
+                        return Akka.Done.Instance;
+                    });
                 });
             }
         });

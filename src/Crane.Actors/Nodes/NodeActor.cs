@@ -124,6 +124,7 @@ public sealed class NodeActor : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<EnsureReplica>(OnEnsure);
         Receive<StopReplica>(OnStop);
+        Receive<PeerNodeLost>(OnPeerLost);
         Receive<EngineEvent>(e => OnEngineEvent(e.Event));
         Receive<Relist>(_ =>
         {
@@ -191,6 +192,33 @@ public sealed class NodeActor : ReceiveActor, IWithTimers, IWithStash
         {
             workloads.Tell(new ReplicaStopped(stop.Workload, stop.ReplicaId, node));
         }
+    }
+
+    /// <summary>Containers a lost node left on an engine this node shares would serve as zombies: remove them.</summary>
+    private void OnPeerLost(PeerNodeLost lost)
+    {
+        if (lost.Node == _options.Name)
+            return;
+        var runtime = _runtime;
+        var events = _replicaContext.Events;
+        var me = _options.Name;
+        async Task RemoveAsync()
+        {
+            var left = await runtime.ListAsync(new Dictionary<string, string> { ["crane.managed"] = "true", ["crane.node"] = lost.Node }, CancellationToken.None);
+            foreach (var c in left)
+                await runtime.RemoveAsync(c.Id, TimeSpan.FromSeconds(2), CancellationToken.None);
+            if (left.Count > 0)
+                events.Normal("OrphansRemoved", "Node", lost.Node, me, $"removed {left.Count} container(s) that lost node {lost.Node} left on the shared engine");
+        }
+
+        RemoveAsync().PipeTo(Self, failure: ex => new Status.Failure(ex));
+    }
+
+    /// <summary>Called when this member was downed by the cluster: its replicas run elsewhere by now, so its containers must go.</summary>
+    public static async Task RemoveOwnContainers(IContainerRuntime runtime, string node)
+    {
+        var mine = await runtime.ListAsync(new Dictionary<string, string> { ["crane.managed"] = "true", ["crane.node"] = node }, CancellationToken.None);
+        await Task.WhenAll(mine.Select(c => runtime.RemoveAsync(c.Id, TimeSpan.FromSeconds(2), CancellationToken.None)));
     }
 
     private void StartWatching()

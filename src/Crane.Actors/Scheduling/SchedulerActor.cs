@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
+using Akka.Persistence;
 using Crane.Actors.Events;
 using Crane.Actors.Observability;
 using Crane.Contracts.Messages;
@@ -12,35 +14,68 @@ namespace Crane.Actors.Scheduling;
 /// <summary>Registry key for the scheduler singleton proxy.</summary>
 public sealed class SchedulerSingleton;
 
+// Persisted by SchedulerActor: only what an operator decided; everything else is rebuilt from nodes and workloads.
+public sealed record NodeCordoned(string Node);
+
+public sealed record NodeUncordoned(string Node);
+
 /// <summary>
 /// Cluster singleton. Keeps the node registry and the allocation ledger, runs the pure placement
-/// pipeline for each replica, and forwards messages to node actors by name.
-/// The ledger is rebuilt from the workloads' periodic SyncAllocations after a failover.
+/// pipeline for each replica, forwards commands to node actors by name, and turns a node that left
+/// the cluster into NodeLost for every workload that had replicas there. Persists only cordons; the
+/// ledger is rebuilt from the workloads' periodic SyncAllocations after a failover.
 /// </summary>
-public sealed class SchedulerActor : ReceiveActor
+public sealed class SchedulerActor : ReceivePersistentActor
 {
-    private sealed record NodeEntry(NodeDescriptor Descriptor, IActorRef Actor, bool Up);
+    private sealed record NodeEntry(NodeDescriptor Descriptor, IActorRef Actor, bool Up, bool Reachable, bool Draining);
 
     private readonly Placer _placer;
     private readonly EventPublisher _events;
+    private readonly Func<IActorRef> _workloads;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, NodeEntry> _nodes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _cordoned = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, Allocation>> _ledger = new(StringComparer.Ordinal);
 
-    public SchedulerActor(Placer placer, EventPublisher events)
+    public override string PersistenceId => "crane-scheduler";
+
+    public SchedulerActor(Placer placer, EventPublisher events, Func<IActorRef> workloads)
     {
         _placer = placer;
         _events = events;
-        Receive<RegisterNode>(Register);
-        Receive<Terminated>(t => NodeGone(t.ActorRef));
-        Receive<ScheduleReplica>(Schedule);
-        Receive<SyncAllocations>(Sync);
-        Receive<ToNode>(Forward);
-        Receive<GetNodes>(_ => Sender.Tell(new NodeList(Views())));
+        _workloads = workloads;
+        Recover<NodeCordoned>(e => _cordoned.Add(e.Node));
+        Recover<NodeUncordoned>(e => _cordoned.Remove(e.Node));
+        Command<RegisterNode>(Register);
+        Command<Terminated>(t => NodeGone(t.ActorRef));
+        Command<ClusterEvent.UnreachableMember>(m => SetReachable(m.Member.Address, false));
+        Command<ClusterEvent.ReachableMember>(m => SetReachable(m.Member.Address, true));
+        Command<ClusterEvent.IMemberEvent>(_ => { });
+        Command<ClusterEvent.CurrentClusterState>(_ => { });
+        Command<ScheduleReplica>(Schedule);
+        Command<SyncAllocations>(Sync);
+        Command<ToNode>(Forward);
+        Command<GetNodes>(_ => Sender.Tell(new NodeList(Views())));
+        Command<SetNodeSchedulable>(SetSchedulable);
+        Command<WorkloadAck>(_ => { });
+        Command<WorkloadNotFound>(_ => { });
     }
 
-    public static Props Props(Placer placer, EventPublisher events) =>
-        Akka.Actor.Props.Create(() => new SchedulerActor(placer, events));
+    public static Props Props(Placer placer, EventPublisher events, Func<IActorRef> workloads) =>
+        Akka.Actor.Props.Create(() => new SchedulerActor(placer, events, workloads));
+
+    protected override void PreStart()
+    {
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.IMemberEvent));
+        base.PreStart();
+    }
+
+    protected override void PostStop()
+    {
+        Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
+    }
 
     private void Register(RegisterNode msg)
     {
@@ -55,23 +90,104 @@ public sealed class SchedulerActor : ReceiveActor
         if (known && !existing!.Actor.Equals(msg.NodeActor))
             Context.Unwatch(existing.Actor);
         Context.Watch(msg.NodeActor);
-        _nodes[name] = new NodeEntry(msg.Node, msg.NodeActor, Up: true);
+        _nodes[name] = new NodeEntry(msg.Node, msg.NodeActor, Up: true, Reachable: true, Draining: false);
         CraneMetrics.NodeCapacity.WithLabels(name, "cpu").Set(msg.Node.CapacityCpu);
         CraneMetrics.NodeCapacity.WithLabels(name, "memory").Set(msg.Node.CapacityMemory);
         _log.Info("Node {0} registered at {1}", name, msg.Node.Address);
         _events.Normal("NodeJoined", "Node", name, name,
-            $"node {name} joined with {msg.Node.CapacityCpu} cpu, {Quantity.FormatMemory(msg.Node.CapacityMemory)} memory");
+            $"node {name} joined with {msg.Node.CapacityCpu} cpu, {Quantity.FormatMemory(msg.Node.CapacityMemory)} memory" +
+            (_cordoned.Contains(name) ? " (cordoned)" : ""));
         UpdateAllocatedMetrics();
     }
 
+    private void SetReachable(Address member, bool reachable)
+    {
+        foreach (var (name, entry) in _nodes.Where(kv => kv.Value.Actor.Path.Address.Equals(member) && kv.Value.Up).ToList())
+        {
+            if (entry.Reachable == reachable)
+                continue;
+            _nodes[name] = entry with { Reachable = reachable };
+            if (reachable)
+                _events.Normal("NodeReachable", "Node", name, name, $"node {name} answers again");
+            else
+                _events.Warning("NodeUnreachable", "Node", name, name, $"node {name} stopped answering heartbeats; it is replaced if it does not come back");
+        }
+    }
+
+    /// <summary>The node's actor is gone for good (its member was removed, or the actor stopped).</summary>
     private void NodeGone(IActorRef actor)
     {
         foreach (var (name, entry) in _nodes.Where(kv => kv.Value.Actor.Equals(actor)).ToList())
         {
-            _nodes[name] = entry with { Up = false };
-            _log.Warning("Node {0} is gone", name);
-            _events.Warning("NodeLost", "Node", name, name, $"node {name} stopped answering");
+            _nodes[name] = entry with { Up = false, Reachable = false };
+            var workloads = _ledger.Where(kv => kv.Value.Values.Any(a => a.Node == name)).Select(kv => kv.Key).ToList();
+            _log.Warning("Node {0} is lost; replacing replicas of {1} workloads", name, workloads.Count);
+            _events.Warning("NodeLost", "Node", name, name,
+                $"node {name} left the cluster; rescheduling the replicas of {workloads.Count} workload(s)");
+            foreach (var workload in workloads)
+            {
+                _ledger[workload] = _ledger[workload].Values.Where(a => a.Node != name).ToDictionary(a => a.ReplicaId);
+                _workloads().Tell(new NodeLost(workload, name));
+            }
+
+            foreach (var peer in _nodes.Values.Where(n => n.Up))
+                peer.Actor.Tell(new PeerNodeLost(name));
         }
+
+        UpdateAllocatedMetrics();
+    }
+
+    private void SetSchedulable(SetNodeSchedulable msg)
+    {
+        if (!_nodes.ContainsKey(msg.Node))
+        {
+            Sender.Tell(new NodeNotFound(msg.Node));
+            return;
+        }
+
+        var replyTo = Sender;
+        void Done()
+        {
+            var current = _nodes[msg.Node];
+            if (msg.Action == NodeAction.Drain)
+            {
+                _nodes[msg.Node] = current with { Draining = true };
+                var workloads = _ledger.Where(kv => kv.Value.Values.Any(a => a.Node == msg.Node)).Select(kv => kv.Key).ToList();
+                foreach (var workload in workloads)
+                    _workloads().Tell(new EvacuateNode(workload, msg.Node));
+                _events.Normal("Draining", "Node", msg.Node, msg.Node, $"draining node {msg.Node}: moving the replicas of {workloads.Count} workload(s) one by one");
+            }
+            else if (msg.Action == NodeAction.Uncordon)
+            {
+                _nodes[msg.Node] = current with { Draining = false };
+            }
+
+            replyTo.Tell(Views().First(v => v.Name == msg.Node));
+        }
+
+        switch (msg.Action)
+        {
+            case NodeAction.Cordon or NodeAction.Drain when !_cordoned.Contains(msg.Node):
+                Persist(new NodeCordoned(msg.Node), e =>
+                {
+                    _cordoned.Add(e.Node);
+                    _events.Normal("Cordoned", "Node", e.Node, e.Node, $"node {e.Node} takes no new replicas");
+                    Done();
+                });
+                break;
+            case NodeAction.Uncordon when _cordoned.Contains(msg.Node):
+                Persist(new NodeUncordoned(msg.Node), e =>
+                {
+                    _cordoned.Remove(e.Node);
+                    _events.Normal("Uncordoned", "Node", e.Node, e.Node, $"node {e.Node} takes replicas again");
+                    Done();
+                });
+                break;
+            default:
+                Done();
+                break;
+        }
+
     }
 
     private void Schedule(ScheduleReplica msg)
@@ -96,7 +212,9 @@ public sealed class SchedulerActor : ReceiveActor
 
     private void Sync(SyncAllocations msg)
     {
-        var entries = msg.Allocations.ToDictionary(a => a.ReplicaId);
+        var entries = msg.Allocations
+            .Where(a => !_nodes.TryGetValue(a.Node, out var n) || n.Up)
+            .ToDictionary(a => a.ReplicaId);
         if (_ledger.TryGetValue(msg.Workload, out var held))
         {
             foreach (var id in msg.Unbound)
@@ -110,7 +228,20 @@ public sealed class SchedulerActor : ReceiveActor
             _ledger.Remove(msg.Workload);
         else
             _ledger[msg.Workload] = entries;
+        CompleteDrains();
         UpdateAllocatedMetrics();
+    }
+
+    /// <summary>A draining node with nothing left on it is simply cordoned.</summary>
+    private void CompleteDrains()
+    {
+        foreach (var (name, entry) in _nodes.Where(kv => kv.Value.Draining).ToList())
+        {
+            if (_ledger.Values.Any(e => e.Values.Any(a => a.Node == name)))
+                continue;
+            _nodes[name] = entry with { Draining = false };
+            _events.Normal("Drained", "Node", name, name, $"node {name} has no replicas left");
+        }
     }
 
     private void Reserve(string workload, Allocation allocation)
@@ -152,15 +283,16 @@ public sealed class SchedulerActor : ReceiveActor
             }
         }
 
+        // An unreachable node gets nothing new: it may be gone, and placing there would only wait for the failover.
         return _nodes.Values
-            .Where(n => n.Up)
+            .Where(n => n.Up && n.Reachable)
             .Select(n => new NodeSnapshot(
                 n.Descriptor.Name,
                 new Resources(n.Descriptor.CapacityCpu, n.Descriptor.CapacityMemory),
                 allocated.GetValueOrDefault(n.Descriptor.Name),
                 n.Descriptor.Labels,
                 n.Descriptor.Runtimes.ToHashSet(),
-                Cordoned: false,
+                Cordoned: _cordoned.Contains(n.Descriptor.Name),
                 byWorkload.TryGetValue(n.Descriptor.Name, out var counts) ? counts : new Dictionary<string, int>()))
             .ToList();
     }
@@ -174,6 +306,13 @@ public sealed class SchedulerActor : ReceiveActor
         }
     }
 
+    private string StatusOf(NodeEntry n) =>
+        !n.Up ? "Down"
+        : !n.Reachable ? "Unreachable"
+        : n.Draining ? "Draining"
+        : _cordoned.Contains(n.Descriptor.Name) ? "Cordoned"
+        : "Ready";
+
     private List<NodeView> Views()
     {
         var all = _ledger.Values.SelectMany(e => e.Values).ToList();
@@ -184,7 +323,7 @@ public sealed class SchedulerActor : ReceiveActor
                 var mine = all.Where(a => a.Node == n.Descriptor.Name).ToList();
                 return new NodeView(
                     n.Descriptor.Name,
-                    n.Up ? "Ready" : "Down",
+                    StatusOf(n),
                     n.Descriptor.Address,
                     new ResourceView(n.Descriptor.CapacityCpu, n.Descriptor.CapacityMemory),
                     new ResourceView(Math.Round(mine.Sum(a => a.Cpu), 6), mine.Sum(a => a.Memory)),

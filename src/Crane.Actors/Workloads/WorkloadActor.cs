@@ -51,6 +51,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, DateTimeOffset> _scheduleSentAt = new();
     private readonly Dictionary<string, DateTimeOffset> _ensureSentAt = new();
     private readonly Dictionary<string, StoppingReplica> _stopping = new();
+    private readonly Dictionary<string, StoppingReplica> _lost = new();
     private DateTimeOffset _lastAllocationSync = DateTimeOffset.MinValue;
     private WorkloadEndpoints? _lastEndpoints;
     private DateTimeOffset _lastEndpointsSent = DateTimeOffset.MinValue;
@@ -74,6 +75,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         Recover<ReplicaCreated>(e => _state = _state.Apply(e));
         Recover<ReplicaBound>(e => _state = _state.Apply(e));
         Recover<ReplicaRemoved>(e => _state = _state.Apply(e));
+        Recover<ReplicaEvicting>(e => _state = _state.Apply(e));
         Recover<WorkloadDeleted>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
@@ -91,6 +93,9 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         Command<ReplicaPlaced>(HandlePlaced);
         Command<ReplicaUnschedulable>(HandleUnschedulable);
         Command<Tick>(_ => Reconcile());
+        Command<NodeLost>(HandleNodeLost);
+        Command<EvacuateNode>(e => Evict(r => r.Node == e.Node, $"node {e.Node} is draining"));
+        Command<RebalanceWorkload>(_ => Evict(_ => true, "rebalance requested"));
         Command<DrainDone>(d =>
         {
             if (_stopping.ContainsKey(d.ReplicaId))
@@ -234,6 +239,50 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    private void HandleNodeLost(NodeLost msg)
+    {
+        var lost = _state.Replicas.Values.Where(r => r.Node == msg.Node).ToList();
+        if (lost.Count == 0)
+            return;
+        PersistAll(lost.Select(r => new ReplicaRemoved(r.Id)), e =>
+        {
+            var record = _state.Replicas[e.ReplicaId];
+            _state = _state.Apply(e);
+            _observed.Remove(e.ReplicaId);
+            _ensureSentAt.Remove(e.ReplicaId);
+            _lost[e.ReplicaId] = new StoppingReplica(record, record.Node, Now);
+            _events.Publish(CraneEvent.Warning, "Rescheduled", "Replica", e.ReplicaId, msg.Node,
+                $"replica {e.ReplicaId} was on lost node {msg.Node}; a replacement is being scheduled", new Dictionary<string, string> { ["workload"] = _name });
+        });
+        DeferAsync(msg, _ =>
+        {
+            SyncAllocations();
+            Reconcile();
+        });
+    }
+
+    /// <summary>Marks replicas for a move; the rollout then starts each replacement before stopping the original.</summary>
+    private void Evict(Func<ReplicaRecord, bool> which, string why)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(new WorkloadNotFound(_name));
+            PassivateIfEmpty();
+            return;
+        }
+
+        var replyTo = Sender;
+        var moving = _state.Replicas.Values.Where(r => !r.Evicting && which(r)).ToList();
+        PersistAll(moving.Select(r => new ReplicaEvicting(r.Id)), e => _state = _state.Apply(e));
+        DeferAsync(why, _ =>
+        {
+            if (moving.Count > 0)
+                _events.Normal("Moving", "Workload", _name, null, $"{why}: moving {moving.Count} replica(s) one by one");
+            replyTo.Tell(new WorkloadAck(_name, _state.Generation));
+            Reconcile();
+        });
+    }
+
     private void HandleReport(ReplicaStatusReport report)
     {
         if (_stopping.TryGetValue(report.ReplicaId, out var stopping))
@@ -310,7 +359,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
 
         var started = Stopwatch.GetTimestamp();
         var snapshots = _state.Replicas.Values
-            .Select(r => new ReplicaSnapshot(r.Id, r.Generation, r.Node is not null, IsReady(r)))
+            .Select(r => new ReplicaSnapshot(r.Id, r.Evicting ? -1 : r.Generation, r.Node is not null, IsReady(r)))
             .ToList();
         var step = Rollout.NextStep(_state.Generation, _state.Desired, snapshots);
         if (!step.IsEmpty)
@@ -400,6 +449,8 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
 
     private void ExpireStopping()
     {
+        foreach (var id in _lost.Where(kv => Now - kv.Value.Since > StoppingTimeout).Select(kv => kv.Key).ToList())
+            _lost.Remove(id);
         foreach (var (id, s) in _stopping.Where(kv => Now - kv.Value.Since > StoppingTimeout).ToList())
         {
             _log.Warning("Replica {0} on {1} did not confirm its stop; forgetting it (the node removes orphans)", id, s.Node);
@@ -467,6 +518,8 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             .OrderBy(r => r.Generation).ThenBy(r => r.Id, StringComparer.Ordinal)
             .Select(r => ReplicaViewOf(r, stopping: false))
             .Concat(_stopping.Values.Select(s => ReplicaViewOf(s.Record, stopping: true)))
+            .Concat(_lost.Values.Select(s => new ReplicaView(s.Record.Id, s.Record.Generation, s.Node, null, ReplicaState.Lost, false, null, 0, null,
+                $"node {s.Node} was lost")))
             .ToList();
         return new WorkloadView(_name, _state.Generation, _state.Spec!, _state.Desired,
             _state.Replicas.Values.Count(IsReady), replicas);

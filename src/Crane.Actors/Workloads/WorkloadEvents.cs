@@ -13,4 +13,7 @@ public sealed record ReplicaBound(string ReplicaId, string Node);
 
 public sealed record ReplicaRemoved(string ReplicaId);
 
+/// <summary>The replica is to be replaced elsewhere (drain, rebalance): a replacement starts first, then it goes.</summary>
+public sealed record ReplicaEvicting(string ReplicaId);
+
 public sealed record WorkloadDeleted(long Generation);

@@ -3,7 +3,7 @@ using Crane.Contracts.Specs;
 
 namespace Crane.Actors.Workloads;
 
-public sealed record ReplicaRecord(string Id, long Generation, string? Node);
+public sealed record ReplicaRecord(string Id, long Generation, string? Node, bool Evicting = false);
 
 /// <summary>The persisted desired state of one workload, rebuilt from its events.</summary>
 public sealed record WorkloadState(
@@ -24,6 +24,7 @@ public sealed record WorkloadState(
         ReplicaCreated e => this with { Replicas = Replicas.SetItem(e.ReplicaId, new ReplicaRecord(e.ReplicaId, e.Generation, null)) },
         ReplicaBound e when Replicas.TryGetValue(e.ReplicaId, out var r) => this with { Replicas = Replicas.SetItem(e.ReplicaId, r with { Node = e.Node }) },
         ReplicaRemoved e => this with { Replicas = Replicas.Remove(e.ReplicaId) },
+        ReplicaEvicting e when Replicas.TryGetValue(e.ReplicaId, out var r) => this with { Replicas = Replicas.SetItem(e.ReplicaId, r with { Evicting = true }) },
         WorkloadDeleted e => Empty with { Generation = e.Generation },
         _ => this,
     };

@@ -7,12 +7,16 @@ namespace Crane.Contracts.Messages;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "$command")]
 [JsonDerivedType(typeof(EnsureReplica), "ensure")]
 [JsonDerivedType(typeof(StopReplica), "stop")]
+[JsonDerivedType(typeof(PeerNodeLost), "peer-lost")]
 public abstract record NodeCommand : IWireMessage;
 
 /// <summary>Idempotent: the node starts the replica, adopts its running container, or re-reports it.</summary>
 public sealed record EnsureReplica(string Workload, string ReplicaId, long Generation, WorkloadSpec Spec) : NodeCommand;
 
 public sealed record StopReplica(string Workload, string ReplicaId, string Reason) : NodeCommand;
+
+/// <summary>Another node was removed: containers it left on a shared engine are removed by whoever can see them.</summary>
+public sealed record PeerNodeLost(string Node) : NodeCommand;
 
 public sealed record NodeDescriptor(
     string Name,

@@ -43,3 +43,15 @@ public sealed record NodeView(
 public sealed record ResourceView(double Cpu, long Memory);
 
 public sealed record NodeList(IReadOnlyList<NodeView> Nodes) : IWireMessage;
+
+/// <summary>Cordon (no new placements), uncordon, or drain (cordon, then move every replica off). Answered with NodeView or NodeNotFound.</summary>
+public sealed record SetNodeSchedulable(string Node, NodeAction Action) : IWireMessage;
+
+public enum NodeAction
+{
+    Cordon,
+    Uncordon,
+    Drain,
+}
+
+public sealed record NodeNotFound(string Node) : IWireMessage;

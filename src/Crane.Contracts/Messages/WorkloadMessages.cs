@@ -59,3 +59,12 @@ public sealed record ReplicaEndpoint(string ReplicaId, string Host, int Port);
 
 /// <summary>Sent by a WorkloadActor whenever its set of routable replicas changes, and periodically. Routed is false when the workload has no port or is gone.</summary>
 public sealed record WorkloadEndpoints(string Workload, bool Routed, IReadOnlyList<ReplicaEndpoint> Endpoints) : IWireMessage;
+
+/// <summary>From the scheduler: the node was removed from the cluster; its replicas are gone and must be replaced.</summary>
+public sealed record NodeLost(string Workload, string Node) : IWorkloadMessage;
+
+/// <summary>Move every replica off the node, one at a time, each replacement ready before its original stops.</summary>
+public sealed record EvacuateNode(string Workload, string Node) : IWorkloadMessage;
+
+/// <summary>Re-place every replica, one at a time (only when asked: Crane never rebalances on its own).</summary>
+public sealed record RebalanceWorkload(string Workload) : IWorkloadMessage;

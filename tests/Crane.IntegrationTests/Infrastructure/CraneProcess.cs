@@ -16,7 +16,8 @@ public sealed record CraneProcessOptions
 /// One real <c>crane-seed --all-in-one</c> with its own data dir, node name, Akka port and <c>crane.test=&lt;id&gt;</c>
 /// container label. It can be killed (SIGKILL), stopped (SIGTERM) and started again on the same data dir. Disposing
 /// kills the process it started (by its Process object) and removes only the containers with its own label, and the
-/// host processes its process runtime started (found by its unique node name), whether the tests passed or not.
+/// host processes its process runtime started (found by its unique node name) and the NGINX it started (found by its prefix under
+/// the data dir), whether the tests passed or not.
 /// </summary>
 public sealed class CraneProcess : IAsyncDisposable
 {
@@ -185,6 +186,15 @@ public sealed class CraneProcess : IAsyncDisposable
         catch (Exception ex)
         {
             await Console.Error.WriteLineAsync($"CraneProcess {NodeName}: could not kill crane-seed: {ex.Message}");
+        }
+
+        // A killed seed leaves its NGINX running (and holding its port): end the master serving our prefix and its workers.
+        foreach (var master in HostProcesses.WithCommandLine($"-p {Path.Combine(DataDir, "nginx")} "))
+        {
+            var workers = HostProcesses.ChildrenOf(master);
+            HostProcesses.Signal(master, HostProcesses.SigKill);
+            foreach (var worker in workers)
+                HostProcesses.Signal(worker, HostProcesses.SigKill);
         }
 
         // Replicas of the process runtime outlive the seed on purpose; they carry CRANE_NODE=<our unique node name>.

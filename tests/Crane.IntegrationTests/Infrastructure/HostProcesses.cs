@@ -45,6 +45,38 @@ internal static class HostProcesses
         return pids;
     }
 
+    /// <summary>Pids whose command line (arguments joined by spaces) contains <paramref name="fragment"/>.</summary>
+    public static IReadOnlyList<int> WithCommandLine(string fragment) =>
+        Pids().Where(pid => Read($"/proc/{pid}/cmdline")?.Replace('\0', ' ').Contains(fragment, StringComparison.Ordinal) == true).ToList();
+
+    /// <summary>Pids whose parent is <paramref name="parent"/>.</summary>
+    public static IReadOnlyList<int> ChildrenOf(int parent) =>
+        Pids().Where(pid => Read($"/proc/{pid}/stat") is { } stat && ParentOf(stat) == parent).ToList();
+
+    private static int? ParentOf(string stat)
+    {
+        // Fields after "(comm)": state ppid ...
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 1 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid) ? ppid : null;
+    }
+
+    private static IEnumerable<int> Pids() =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : -1)
+            .Where(pid => pid > 0);
+
+    private static string? Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     public static bool IsAlive(int pid)
     {
         try
