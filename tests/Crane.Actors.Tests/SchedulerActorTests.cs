@@ -18,7 +18,7 @@ public sealed class SchedulerActorTests() : TestKit(TestConfig.Cluster)
     [Fact]
     public void A_sync_sent_while_a_placement_is_in_flight_keeps_that_reservation()
     {
-        var scheduler = Sys.ActorOf(SchedulerActor.Props(new Placer(StrategyRegistry.CreateDefault()), new EventPublisher(Sys, TimeProvider.System)));
+        var scheduler = Sys.ActorOf(SchedulerActor.Props(new Placer(StrategyRegistry.CreateDefault()), new EventPublisher(Sys, TimeProvider.System), () => TestActor));
         var node = CreateTestProbe();
         scheduler.Tell(new RegisterNode(new NodeDescriptor("n1", "127.0.0.1:1", 2, 1 * Gi, new Dictionary<string, string>(), ["docker"]), node.Ref));
 
@@ -37,7 +37,7 @@ public sealed class SchedulerActorTests() : TestKit(TestConfig.Cluster)
     [Fact]
     public void A_sync_without_a_replica_releases_its_reservation()
     {
-        var scheduler = Sys.ActorOf(SchedulerActor.Props(new Placer(StrategyRegistry.CreateDefault()), new EventPublisher(Sys, TimeProvider.System)));
+        var scheduler = Sys.ActorOf(SchedulerActor.Props(new Placer(StrategyRegistry.CreateDefault()), new EventPublisher(Sys, TimeProvider.System), () => TestActor));
         scheduler.Tell(new RegisterNode(new NodeDescriptor("n1", "127.0.0.1:1", 2, 1 * Gi, new Dictionary<string, string>(), ["docker"]), CreateTestProbe().Ref));
 
         scheduler.Tell(new ScheduleReplica("a", "a1", Spec("a", 800 * 1024 * 1024)), TestActor);

@@ -148,4 +148,34 @@ public sealed class WorkloadActorTests() : TestKit(TestConfig.Cluster)
         Assert.Equal("n1", node);
         Assert.Contains(stop.ReplicaId, ids);
     }
+
+    [Fact]
+    public void Replicas_of_a_lost_node_are_replaced_elsewhere_and_the_workload_keeps_answering()
+    {
+        var scheduler = CreateTestProbe();
+        var workload = Start(scheduler, "survivor");
+        workload.Tell(new ApplyWorkload(Web with { Name = "survivor", Replicas = 2 }), TestActor);
+        ExpectMsg<ApplyAccepted>();
+        var placed = new Dictionary<string, string>();
+        foreach (var node in new[] { "n1", "n2" })
+        {
+            var request = Expect<ScheduleReplica>(scheduler);
+            scheduler.Reply(new ReplicaPlaced("survivor", request.ReplicaId, node));
+            ExpectToNode<EnsureReplica>(scheduler, out _);
+            placed[node] = request.ReplicaId;
+        }
+
+        workload.Tell(new NodeLost("survivor", "n2"));
+
+        var replacement = Expect<ScheduleReplica>(scheduler);
+        Assert.NotEqual(placed["n2"], replacement.ReplicaId);
+        scheduler.Reply(new ReplicaPlaced("survivor", replacement.ReplicaId, "n1"));
+        var ensure = ExpectToNode<EnsureReplica>(scheduler, out var target);
+        Assert.Equal(("n1", replacement.ReplicaId), (target, ensure.ReplicaId));
+
+        workload.Tell(new GetWorkload("survivor"), TestActor);
+        var view = ExpectMsg<WorkloadView>();
+        Assert.Equal(ReplicaState.Lost, view.Replicas.Single(r => r.Id == placed["n2"]).State);
+        Assert.Equal(2, view.Replicas.Count(r => r.State != ReplicaState.Lost));
+    }
 }

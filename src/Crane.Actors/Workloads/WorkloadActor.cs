@@ -244,8 +244,9 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         var lost = _state.Replicas.Values.Where(r => r.Node == msg.Node).ToList();
         if (lost.Count == 0)
             return;
-        PersistAll(lost.Select(r => new ReplicaRemoved(r.Id)), e =>
+        PersistThen(lost.Select(r => (object)new ReplicaRemoved(r.Id)).ToList(), evt =>
         {
+            var e = (ReplicaRemoved)evt;
             var record = _state.Replicas[e.ReplicaId];
             _state = _state.Apply(e);
             _observed.Remove(e.ReplicaId);
@@ -253,8 +254,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             _lost[e.ReplicaId] = new StoppingReplica(record, record.Node, Now);
             _events.Publish(CraneEvent.Warning, "Rescheduled", "Replica", e.ReplicaId, msg.Node,
                 $"replica {e.ReplicaId} was on lost node {msg.Node}; a replacement is being scheduled", new Dictionary<string, string> { ["workload"] = _name });
-        });
-        DeferAsync(msg, _ =>
+        }, () =>
         {
             SyncAllocations();
             Reconcile();
@@ -273,8 +273,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
 
         var replyTo = Sender;
         var moving = _state.Replicas.Values.Where(r => !r.Evicting && which(r)).ToList();
-        PersistAll(moving.Select(r => new ReplicaEvicting(r.Id)), e => _state = _state.Apply(e));
-        DeferAsync(why, _ =>
+        PersistThen(moving.Select(r => (object)new ReplicaEvicting(r.Id)).ToList(), e => _state = _state.Apply(e), () =>
         {
             if (moving.Count > 0)
                 _events.Normal("Moving", "Workload", _name, null, $"{why}: moving {moving.Count} replica(s) one by one");
@@ -367,18 +366,38 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             var events = step.Remove.Select(id => (object)new ReplicaRemoved(id))
                 .Concat(Enumerable.Range(0, step.Create).Select(_ => (object)new ReplicaCreated(NewReplicaId(), _state.Generation)))
                 .ToList();
-            PersistAll(events, e =>
+            PersistThen(events, e =>
             {
                 if (e is ReplicaRemoved removed && _state.Replicas.TryGetValue(removed.ReplicaId, out var record))
                     BeginStop(record, "scaled down or replaced by a newer generation");
                 _state = _state.Apply(e);
-            });
-            DeferAsync(step, _ => AfterStep());
+            }, AfterStep);
             return;
         }
 
         AfterStep();
         CraneMetrics.ReconcileDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>
+    /// Persists the events, applies each, then runs <paramref name="after"/> once (at once when there are none).
+    /// Used instead of DeferAsync, which left the actor stashing forever when called from inside a defer handler.
+    /// </summary>
+    private void PersistThen(IReadOnlyList<object> events, Action<object> apply, Action after)
+    {
+        if (events.Count == 0)
+        {
+            after();
+            return;
+        }
+
+        var applied = 0;
+        PersistAll(events, e =>
+        {
+            apply(e);
+            if (++applied == events.Count)
+                after();
+        });
     }
 
     private void AfterStep()

@@ -48,6 +48,29 @@ internal static class Nginx
         return hits;
     }
 
+    /// <summary>What the seed says about its NGINX, and which process listens on its port: for failure messages.</summary>
+    public static async Task<string> DiagnoseAsync(CraneProcess crane)
+    {
+        var lines = new List<string> { $"lb port {crane.LbPort}" };
+        try
+        {
+            var events = await crane.Api.EventsAsync();
+            lines.AddRange(events.Where(e => e.Object.Kind == "LoadBalancer").TakeLast(15).Select(e => $"{e.Time:HH:mm:ss.fff} {e.Describe()}"));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+        {
+            lines.Add($"events: {ex.Message}");
+        }
+
+        var listener = await ProcessRunner.RunAsync("ss", ["-Hltnp", $"sport = :{crane.LbPort}"], TimeSpan.FromSeconds(10));
+        lines.Add($"listening: {listener.Stdout.Trim()}{listener.Stderr.Trim()}");
+        var errorLog = Path.Combine(crane.DataDir, "nginx", "error.log");
+        if (File.Exists(errorLog))
+            lines.AddRange(File.ReadLines(errorLog).TakeLast(10).Select(l => $"error.log: {l}"));
+        lines.AddRange(crane.LogTail(400).Split('\n').Where(l => l.Contains("nginx", StringComparison.OrdinalIgnoreCase) || l.Contains("LoadBalancer", StringComparison.Ordinal)).TakeLast(15));
+        return string.Join('\n', lines);
+    }
+
     public static string Describe(IEnumerable<LbHit> hits) =>
         string.Join(", ", hits.GroupBy(h => h.Describe()).Select(g => $"{g.Key} x{g.Count()}"));
 

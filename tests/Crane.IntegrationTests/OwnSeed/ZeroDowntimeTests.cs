@@ -21,12 +21,19 @@ public sealed class ZeroDowntimeTests(ITestOutputHelper output)
         await crane.Api.ApplyOkAsync(Specs.Probed(name, 2, health, cpu: "0.25"));
         var first = await Converge.AllReadyAsync(crane, name, 2);
         var ids = first.Replicas.Select(r => r.Id).Order(StringComparer.Ordinal).ToList();
-        await Wait.Until(
-            () => Nginx.BatchByHostAsync(crane, name, 20),
-            hits => hits.All(h => h.Status == HttpStatusCode.OK) && hits.Select(h => h.Replica).Distinct().Order(StringComparer.Ordinal).SequenceEqual(ids),
-            Wait.Converge,
-            $"NGINX should route Host: {name} to both replicas before the load starts",
-            Nginx.Describe);
+        try
+        {
+            await Wait.Until(
+                () => Nginx.BatchByHostAsync(crane, name, 20),
+                hits => hits.All(h => h.Status == HttpStatusCode.OK) && hits.Select(h => h.Replica).Distinct().Order(StringComparer.Ordinal).SequenceEqual(ids),
+                Wait.Converge,
+                $"NGINX should route Host: {name} to both replicas before the load starts",
+                Nginx.Describe);
+        }
+        catch (WaitTimeoutException ex)
+        {
+            throw new WaitTimeoutException($"{ex.Message}\n{await Nginx.DiagnoseAsync(crane)}");
+        }
 
         await using var hey = HeyRun.Start("-z", $"{Load.TotalSeconds:0}s", "-c", Concurrency.ToString(CultureInfo.InvariantCulture), "-disable-keepalive",
             "-host", name, $"http://127.0.0.1:{crane.LbPort}/");

@@ -134,14 +134,23 @@ public sealed class LoadBalancerTests(SharedCraneFixture fixture, ITestOutputHel
     }
 
     /// <summary>Waits until one batch of requests by Host header reaches exactly <paramref name="ids"/>, all 200.</summary>
-    private Task<IReadOnlyList<LbHit>> BothReplicasRoutedAsync(string name, IReadOnlyList<string> ids, TimeSpan timeout) =>
-        Wait.Until(
-            () => Nginx.BatchByHostAsync(_crane, name, Batch),
-            hits => hits.All(h => h.Status == HttpStatusCode.OK) &&
-                    hits.Select(h => h.Replica).Distinct().Order(StringComparer.Ordinal).SequenceEqual(ids.Order(StringComparer.Ordinal)),
-            timeout,
-            $"NGINX should route Host: {name} to {string.Join(" and ", ids)}",
-            Nginx.Describe);
+    private async Task<IReadOnlyList<LbHit>> BothReplicasRoutedAsync(string name, IReadOnlyList<string> ids, TimeSpan timeout)
+    {
+        try
+        {
+            return await Wait.Until(
+                () => Nginx.BatchByHostAsync(_crane, name, Batch),
+                hits => hits.All(h => h.Status == HttpStatusCode.OK) &&
+                        hits.Select(h => h.Replica).Distinct().Order(StringComparer.Ordinal).SequenceEqual(ids.Order(StringComparer.Ordinal)),
+                timeout,
+                $"NGINX should route Host: {name} to {string.Join(" and ", ids)}",
+                Nginx.Describe);
+        }
+        catch (WaitTimeoutException ex)
+        {
+            throw new WaitTimeoutException($"{ex.Message}\n{await Nginx.DiagnoseAsync(_crane)}");
+        }
+    }
 
     /// <summary>
     /// Sequential requests by Host header until <paramref name="done"/> accepts the hits so far (with the index of the last one), or until

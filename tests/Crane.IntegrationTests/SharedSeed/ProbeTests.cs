@@ -29,15 +29,9 @@ public sealed class ProbeTests(SharedCraneFixture fixture)
             Assert.Equal(HttpStatusCode.OK, switched);
             Assert.Equal(HttpStatusCode.InternalServerError, (await Loopback.GetAsync(before.HostPort!.Value, "/health")).Status);
 
-            var events = await ReplicaEventsWhenAsync(name, before.Id, mark, es => es.Any(e => e.Reason == "Restarted"),
+            var events = await ReplicaEventsWhenAsync(name, before.Id, es => es.Any(e => e.Id > mark && e.Reason == "Restarted"),
                 $"replica {before.Id} of {name} should be restarted after its /health started failing");
-            var killing = events.First(e => e.Reason == "Killing");
-            var unhealthy = events.Where(e => e.Id < killing.Id && e.Reason == "Unhealthy").ToList();
-            Assert.True(unhealthy.Count == 3 && unhealthy.All(e => e.Message.Contains("liveness", StringComparison.Ordinal)),
-                $"exactly failureThreshold (3) liveness failures should come before Killing: {Describe(events)}");
-            for (var i = 0; i < 3; i++)
-                Assert.Contains($"({i + 1}/3)", unhealthy[i].Message, StringComparison.Ordinal);
-            Assert.Contains("liveness", killing.Message, StringComparison.Ordinal);
+            var killing = AssertKilledAfterExactly(events, mark, threshold: 3);
             var backOff = events.FirstOrDefault(e => e.Reason == "BackOff" && e.Id > killing.Id);
             var restarted = events.FirstOrDefault(e => e.Reason == "Restarted" && e.Id > killing.Id);
             Assert.True(backOff is not null && restarted is not null && backOff.Id < restarted.Id,
@@ -221,10 +215,9 @@ public sealed class ProbeTests(SharedCraneFixture fixture)
 
             await DockerCli.RunAsync("exec", before.ContainerId!, "touch", "/tmp/dead");
 
-            var events = await ReplicaEventsWhenAsync(name, before.Id, mark, es => es.Any(e => e.Reason == "Restarted"),
+            var events = await ReplicaEventsWhenAsync(name, before.Id, es => es.Any(e => e.Id > mark && e.Reason == "Restarted"),
                 $"replica {before.Id} of {name} should be restarted once its exec liveness probe fails");
-            var killing = events.First(e => e.Reason == "Killing");
-            Assert.Equal(2, events.Count(e => e.Id < killing.Id && e.Reason == "Unhealthy" && e.Message.Contains("liveness", StringComparison.Ordinal)));
+            AssertKilledAfterExactly(events, mark, threshold: 2);
             var after = await Converge.AllReadyAsync(_crane, name, 1);
             Assert.Equal(before.Id, after.Replicas[0].Id);
             Assert.NotEqual(before.ContainerId, after.Replicas[0].ContainerId);
@@ -318,17 +311,35 @@ public sealed class ProbeTests(SharedCraneFixture fixture)
     private async Task<long> LastEventIdAsync(string workload) =>
         (await _crane.Api.EventsAsync($"?workload={workload}")).Select(e => e.Id).DefaultIfEmpty(0).Max();
 
-    /// <summary>Events about one replica after <paramref name="afterId"/>, once <paramref name="done"/> accepts them.</summary>
-    private Task<IReadOnlyList<EventDto>> ReplicaEventsWhenAsync(string workload, string replica, long afterId,
-        Func<IReadOnlyList<EventDto>, bool> done, string message) =>
+    /// <summary>Every event about one replica, once <paramref name="done"/> accepts them.</summary>
+    private Task<IReadOnlyList<EventDto>> ReplicaEventsWhenAsync(string workload, string replica, Func<IReadOnlyList<EventDto>, bool> done, string message) =>
         Wait.Until(
             async () => (IReadOnlyList<EventDto>)(await _crane.Api.EventsAsync($"?workload={workload}"))
-                .Where(e => e.Id > afterId && e.Object is { Kind: "Replica" } o && o.Name == replica)
+                .Where(e => e.Object is { Kind: "Replica" } o && o.Name == replica)
                 .ToList(),
             done,
             Wait.Converge,
             message,
             Describe);
+
+    /// <summary>
+    /// The first Killing after <paramref name="mark"/> (when the probe was made to fail) came right after the liveness failure
+    /// numbered threshold/threshold, preceded by 1/threshold … in order (a run that may begin before the mark, with a failure of
+    /// its own), and no restart came before it.
+    /// </summary>
+    private static EventDto AssertKilledAfterExactly(IReadOnlyList<EventDto> events, long mark, int threshold)
+    {
+        var killing = events.FirstOrDefault(e => e.Id > mark && e.Reason == "Killing")
+                      ?? throw new Xunit.Sdk.XunitException($"no Killing event after the probe was made to fail: {Describe(events)}");
+        Assert.Contains("liveness", killing.Message, StringComparison.Ordinal);
+        var failures = events.Where(e => e.Id < killing.Id && e.Reason == "Unhealthy" && e.Message.Contains("liveness", StringComparison.Ordinal)).ToList();
+        var run = failures.Skip(failures.FindLastIndex(e => e.Message.Contains($"(1/{threshold})", StringComparison.Ordinal))).ToList();
+        Assert.True(run.Count == threshold && Enumerable.Range(1, threshold).All(i => run[i - 1].Message.Contains($"({i}/{threshold})", StringComparison.Ordinal)),
+            $"Killing should follow exactly {threshold} consecutive liveness failures (1/{threshold} … {threshold}/{threshold}): {Describe(events)}");
+        Assert.True(run[^1].Id > mark, $"the last liveness failure should come after the probe was made to fail (event #{mark}): {Describe(events)}");
+        Assert.DoesNotContain(events, e => e.Reason is "Killing" or "Restarted" or "BackOff" && e.Id < killing.Id);
+        return killing;
+    }
 
     private static string Describe(IEnumerable<EventDto> events) => string.Join("; ", events.Select(e => e.Describe()));
 }

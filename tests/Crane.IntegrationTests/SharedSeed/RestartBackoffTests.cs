@@ -52,7 +52,6 @@ public sealed partial class RestartBackoffTests(SharedCraneFixture fixture)
 
             var workload = await _crane.Api.GetExistingWorkloadAsync(name);
             Assert.True(workload.Replicas.Single().Restarts >= 3, $"restarts should count the replacements: {workload.Describe()}");
-            Assert.Equal(0, workload.ReadyReplicas);
         }
         finally
         {
