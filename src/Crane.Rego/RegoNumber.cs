@@ -229,8 +229,8 @@ public readonly struct RegoNumber : IEquatable<RegoNumber>, IComparable<RegoNumb
         var sign = Mantissa.Sign < 0 ? "-" : "";
         if (Exponent >= 0)
         {
-            if (Exponent <= 400) return sign + digits + new string('0', Exponent);
-            return sign + Scientific(digits);
+            if (Exponent <= 20) return sign + digits + new string('0', Exponent);
+            return sign + digits + "e" + Exponent.ToString(CultureInfo.InvariantCulture);
         }
         int point = digits.Length + Exponent;
         if (point > 0) return sign + digits[..point] + "." + digits[point..];

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+
+namespace Crane.Rego;
+
+/// <summary>Either a value or an error, never both.</summary>
+public sealed record RegoResult<T>(T? Value, RegoError? Error)
+{
+    public bool IsOk => Error is null;
+    public static RegoResult<T> Ok(T value) => new(value, null);
+    public static RegoResult<T> Fail(RegoError error) => new(default, error);
+}
+
+/// <summary>Evaluation limits and modes.</summary>
+public sealed record EvalOptions
+{
+    /// <summary>Upper bound on evaluation steps (expressions, terms, calls); exceeding it is an eval_budget_exceeded error.</summary>
+    public long MaxSteps { get; init; } = 1_000_000;
+
+    /// <summary>Wall-clock bound measured with <see cref="TimeProvider"/>; null for none.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Maximum nesting of rule and function evaluations.</summary>
+    public int MaxDepth { get; init; } = 200;
+
+    /// <summary>Raise built-in errors (e.g. division by zero) instead of treating the expression as undefined.</summary>
+    public bool StrictBuiltinErrors { get; init; }
+
+    /// <summary>Clock for the timeout and time.now_ns; the system clock when null.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
+    public static EvalOptions Default { get; } = new();
+}
+
+/// <summary>One row of a query's results: the query's variables and their values.</summary>
+public sealed record QueryBinding(IReadOnlyDictionary<string, Value> Vars)
+{
+    public JsonObject ToJson()
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in Vars.OrderBy(kv => kv.Key, StringComparer.Ordinal)) o[k] = v.ToJsonNode();
+        return o;
+    }
+}
+
+/// <summary>All results of a query; empty when the query is undefined.</summary>
+public sealed record QueryResult(IReadOnlyList<QueryBinding> Rows)
+{
+    public bool IsUndefined => Rows.Count == 0;
+}
+
+/// <summary>Compiled Rego modules, immutable and safe to evaluate from many threads at once.</summary>
+public sealed class CompiledPolicy
+{
+    private readonly RuleNode _root;
+
+    internal CompiledPolicy(RuleNode root) => _root = root;
+
+    /// <summary>Runs a query such as <c>data.crane.admission.deny[msg]</c> or <c>x := data.a.b; x &gt; 1</c>.</summary>
+    public RegoResult<QueryResult> Evaluate(string query, JsonNode? input, JsonNode? data, EvalOptions? options = null) =>
+        Evaluate(query, input is null ? null : Value.FromJson(input), data is null ? null : Value.FromJson(data), options);
+
+    /// <summary>As <see cref="Evaluate(string, JsonNode?, JsonNode?, EvalOptions?)"/> with Rego values; a null input is undefined.</summary>
+    public RegoResult<QueryResult> Evaluate(string query, Value? input, Value? data, EvalOptions? options = null)
+    {
+        try
+        {
+            var body = RegoCompiler.ResolveQuery(_root, query, out var vars);
+            var evaluator = new Evaluator(_root, options ?? EvalOptions.Default);
+            var ctx = new EvalContext(input, data ?? ObjectValue.Empty, [], new Dictionary<string, Mock>());
+            var rows = new List<QueryBinding>();
+            foreach (var b in evaluator.EvalQuery(ctx, body))
+            {
+                var row = new Dictionary<string, Value>(StringComparer.Ordinal);
+                foreach (var (name, local) in vars)
+                {
+                    var v = b.Get(local);
+                    if (v is not null) row[name] = v;
+                }
+                rows.Add(new QueryBinding(row));
+            }
+            return RegoResult<QueryResult>.Ok(new QueryResult(rows));
+        }
+        catch (RegoException e)
+        {
+            return RegoResult<QueryResult>.Fail(e.ToError());
+        }
+    }
+
+    /// <summary>The value of a document such as <c>data.crane.admission.deny</c>; a null value means undefined.</summary>
+    public RegoResult<Value?> EvaluateValue(string path, JsonNode? input, JsonNode? data, EvalOptions? options = null)
+    {
+        var r = Evaluate($"__result__ = {path}", input is null ? null : Value.FromJson(input), data is null ? null : Value.FromJson(data), options, keepResult: true);
+        if (!r.IsOk) return RegoResult<Value?>.Fail(r.Error!);
+        var row = r.Value!.Rows.FirstOrDefault();
+        return RegoResult<Value?>.Ok(row is not null && row.Vars.TryGetValue("__result__", out var v) ? v : null);
+    }
+
+    private RegoResult<QueryResult> Evaluate(string query, Value? input, Value? data, EvalOptions? options, bool keepResult)
+    {
+        _ = keepResult;
+        try
+        {
+            var body = RegoCompiler.ResolveQuery(_root, query, out _);
+            var resultVar = ((VarTerm)((UnifyExpr)body.Exprs[0]).Left).Name;
+            var evaluator = new Evaluator(_root, options ?? EvalOptions.Default);
+            var ctx = new EvalContext(input, data ?? ObjectValue.Empty, [], new Dictionary<string, Mock>());
+            var rows = new List<QueryBinding>();
+            foreach (var b in evaluator.EvalQuery(ctx, body))
+            {
+                rows.Add(new QueryBinding(new Dictionary<string, Value> { ["__result__"] = b.Get(resultVar)! }));
+                break;
+            }
+            return RegoResult<QueryResult>.Ok(new QueryResult(rows));
+        }
+        catch (RegoException e)
+        {
+            return RegoResult<QueryResult>.Fail(e.ToError());
+        }
+    }
+
+    /// <summary>Parses a Rego term (as in a case's <c>input_term</c>) and evaluates it to a ground value.</summary>
+    public static RegoResult<Value> ParseValue(string term)
+    {
+        try
+        {
+            var compiled = RegoCompiler.Compile([]);
+            var t = RegoCompiler.ParseTerm(term);
+            var resolver = new Resolver(compiled.Value!._root, [], [], []);
+            var body = RegoCompiler.ResolveQuery(compiled.Value._root, "__v__ = " + term, out _);
+            _ = t;
+            _ = resolver;
+            var evaluator = new Evaluator(compiled.Value._root, EvalOptions.Default);
+            var ctx = new EvalContext(null, ObjectValue.Empty, [], new Dictionary<string, Mock>());
+            var name = ((VarTerm)((UnifyExpr)body.Exprs[0]).Left).Name;
+            var b = evaluator.EvalQuery(ctx, body).FirstOrDefault();
+            return b?.Get(name) is { } v
+                ? RegoResult<Value>.Ok(v)
+                : RegoResult<Value>.Fail(new RegoError(RegoErrorCodes.EvalType, "term is undefined"));
+        }
+        catch (RegoException e)
+        {
+            return RegoResult<Value>.Fail(e.ToError());
+        }
+    }
+}
