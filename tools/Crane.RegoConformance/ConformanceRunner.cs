@@ -148,12 +148,12 @@ public static class ConformanceRunner
 
         if (wantsError)
         {
-            var want = $"error {wantCode} {Quote(wantError)}";
-            if (error is null) return new ConformanceFailure(file, note, want, Describe(result!));
+            var wantErr = $"error {wantCode} {Quote(wantError)}";
+            if (error is null) return new ConformanceFailure(file, note, wantErr, Describe(result!));
             var text = $"{error.File}:{error.Line}: {error.Code}: {error.Message}";
-            if (wantCode is not null && wantCode != error.Code) return new ConformanceFailure(file, note, want, error.ToString());
+            if (wantCode is not null && wantCode != error.Code) return new ConformanceFailure(file, note, wantErr, error.ToString());
             if (wantError is not null && !text.Contains(wantError, StringComparison.Ordinal) && !error.Message.Contains(wantError, StringComparison.Ordinal))
-                return new ConformanceFailure(file, note, want, error.ToString());
+                return new ConformanceFailure(file, note, wantErr, error.ToString());
             return null;
         }
         var wantRows = Get(c, "want_result") is YamlSequenceNode ws
