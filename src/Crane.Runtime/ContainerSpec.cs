@@ -2,7 +2,7 @@ namespace Crane.Runtime;
 
 /// <summary>What to run. <paramref name="Command"/> replaces the image entrypoint and <paramref name="Args"/>
 /// its cmd, as Kubernetes maps them. <paramref name="Cpu"/> is in cores, <paramref name="Memory"/> in bytes
-/// (0 = no limit).</summary>
+/// (0 = no limit). <paramref name="ExtraPorts"/> are published too (probe ports other than the main one).</summary>
 public sealed record ContainerSpec(
     string Name,
     string Image,
@@ -12,4 +12,5 @@ public sealed record ContainerSpec(
     IReadOnlyDictionary<string, string> Labels,
     int? Port,
     double Cpu,
-    long Memory);
+    long Memory,
+    IReadOnlyList<int>? ExtraPorts = null);

@@ -460,14 +460,13 @@ public sealed class DockerRuntime : IContainerRuntime
             parameters.Cmd = args.ToList();
         }
 
-        if (spec.Port is { } port)
+        var ports = (spec.Port is { } main ? [main] : Array.Empty<int>()).Concat(spec.ExtraPorts ?? []).Distinct().ToList();
+        if (ports.Count > 0)
         {
-            var key = $"{port}/tcp";
-            parameters.ExposedPorts = new Dictionary<string, EmptyStruct> { [key] = default };
-            hostConfig.PortBindings = new Dictionary<string, IList<PortBinding>>
-            {
-                [key] = [new PortBinding { HostIP = "127.0.0.1", HostPort = "" }],
-            };
+            parameters.ExposedPorts = ports.ToDictionary(p => $"{p}/tcp", _ => default(EmptyStruct));
+            hostConfig.PortBindings = ports.ToDictionary(
+                p => $"{p}/tcp",
+                IList<PortBinding> (_) => [new PortBinding { HostIP = "127.0.0.1", HostPort = "" }]);
         }
 
         return parameters;
@@ -483,35 +482,46 @@ public sealed class DockerRuntime : IContainerRuntime
             "exited" or "dead" => ContainerStatus.Exited,
             _ => ContainerStatus.Unknown,
         };
+        var labels = response.Config?.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>();
+        var hostPorts = HostPorts(response);
+        int? hostPort = labels.TryGetValue("crane.port", out var named) && int.TryParse(named, NumberStyles.None, CultureInfo.InvariantCulture, out var main)
+            && hostPorts.TryGetValue(main, out var mainHost)
+            ? mainHost
+            : hostPorts.Count > 0 ? hostPorts.OrderBy(kv => kv.Key).First().Value : null;
         return new ContainerInfo(
             response.ID,
             (response.Name ?? "").TrimStart('/'),
-            response.Config?.Labels is { } labels ? new Dictionary<string, string>(labels) : new Dictionary<string, string>(),
+            labels,
             status,
-            HostPort(response),
+            hostPort,
             status == ContainerStatus.Exited && state is not null ? (int)state.ExitCode : null,
-            ParseTime(state?.StartedAt));
+            ParseTime(state?.StartedAt),
+            hostPorts);
     }
 
-    private static int? HostPort(ContainerInspectResponse response)
+    /// <summary>Container port → published 127.0.0.1 port, from "8080/tcp" keys.</summary>
+    private static Dictionary<int, int> HostPorts(ContainerInspectResponse response)
     {
-        if (response.NetworkSettings?.Ports is not { } ports)
+        var result = new Dictionary<int, int>();
+        foreach (var (key, bindings) in response.NetworkSettings?.Ports ?? new Dictionary<string, IList<PortBinding>>())
         {
-            return null;
-        }
+            var slash = key.IndexOf('/');
+            if (!int.TryParse(slash < 0 ? key : key[..slash], NumberStyles.None, CultureInfo.InvariantCulture, out var containerPort))
+            {
+                continue;
+            }
 
-        foreach (var bindings in ports.Values)
-        {
             foreach (var binding in bindings ?? [])
             {
                 if (int.TryParse(binding.HostPort, NumberStyles.None, CultureInfo.InvariantCulture, out var hostPort) && hostPort > 0)
                 {
-                    return hostPort;
+                    result[containerPort] = hostPort;
+                    break;
                 }
             }
         }
 
-        return null;
+        return result;
     }
 
     private static DateTimeOffset? ParseTime(string? value)

@@ -499,7 +499,11 @@ public sealed class ProcessRuntime : IContainerRuntime
         record.Exited ? ContainerStatus.Exited : ContainerStatus.Running,
         record.Port,
         record.Exited ? record.ExitCode : null,
-        record.StartedAt);
+        record.StartedAt,
+        // The process listens on the host port itself: it stands for the spec's port (label crane.port).
+        record.Port is { } port && record.Labels.TryGetValue("crane.port", out var named) && int.TryParse(named, out var containerPort)
+            ? new Dictionary<int, int> { [containerPort] = port }
+            : null);
 
     private void Save(ProcessRecord record)
     {

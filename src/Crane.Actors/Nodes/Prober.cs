@@ -46,13 +46,35 @@ public sealed class Prober(IContainerRuntime runtime, HttpClient http)
         return (code is >= 200 and < 400, $"HTTP {code} from {probe.Path}");
     }
 
+    private static readonly TimeSpan CloseWatch = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>
+    /// Connect, then watch the socket briefly: Docker's port proxy accepts every connection on a
+    /// published port and closes it at once when nothing listens inside, so an immediate close or
+    /// reset is a failure; a connection that stays open (or sends a banner) is a success.
+    /// </summary>
     private static async Task<(bool, string)> Tcp(int? hostPort, CancellationToken ct)
     {
         if (hostPort is null)
             return (false, "no published port to probe");
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", hostPort.Value, ct);
-        return (true, $"connected to port {hostPort}");
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        watch.CancelAfter(CloseWatch);
+        var buffer = new byte[1];
+        try
+        {
+            var read = await client.GetStream().ReadAsync(buffer, watch.Token);
+            return read > 0 ? (true, $"connected to port {hostPort}") : (false, $"port {hostPort} accepted and closed at once: nothing listens behind it");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return (true, $"connected to port {hostPort}");
+        }
+        catch (IOException ex)
+        {
+            return (false, $"port {hostPort} reset the connection: {ex.Message}");
+        }
     }
 
     private async Task<(bool, string)> Exec(ProbeSpec probe, string containerId, TimeSpan timeout, CancellationToken ct)

@@ -93,6 +93,24 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         return probes.Any(p => p is { Type: "http" or "tcp" }) ? 8080 : null;
     }
 
+    /// <summary>Ports that http/tcp probes name explicitly; they are published next to the workload port.</summary>
+    private static IEnumerable<int> ProbePorts(WorkloadSpec spec) =>
+        new[] { spec.Health?.Liveness, spec.Health?.Readiness, spec.Health?.Startup }
+            .Where(p => p is { Type: "http" or "tcp", Port: not null })
+            .Select(p => p!.Port!.Value)
+            .Distinct();
+
+    /// <summary>The 127.0.0.1 port that reaches the probe's container port (its own, else the workload's).</summary>
+    private int? ProbeHostPort(ProbeSpec probe, ContainerInfo container)
+    {
+        var target = probe.Port ?? EffectivePort(_spec);
+        if (target is null)
+            return null;
+        if (container.HostPorts is { } ports)
+            return ports.TryGetValue(target.Value, out var host) ? host : null;
+        return probe.Port is null ? container.HostPort : null;
+    }
+
     protected override void PreStart()
     {
         Timers.StartPeriodicTimer("heartbeat", new Heartbeat(), HeartbeatInterval);
@@ -197,6 +215,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             ["crane.node"] = _ctx.Node,
             ["crane.generation"] = _generation.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        var port = EffectivePort(_spec);
+        if (port is not null)
+            labels["crane.port"] = port.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var env = new Dictionary<string, string>(_spec.Env)
         {
             ["CRANE_WORKLOAD"] = _workload,
@@ -204,7 +225,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
             ["CRANE_NODE"] = _ctx.Node,
         };
         return new ContainerSpec(ContainerName(_workload, _replicaId), _spec.Image, _spec.Command, _spec.Args, env, labels,
-            EffectivePort(_spec), _spec.Resources.Cpu, _spec.Resources.Memory);
+            port, _spec.Resources.Cpu, _spec.Resources.Memory, ProbePorts(_spec).ToList());
     }
 
     private void Launch()
@@ -387,7 +408,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         var container = _container;
         if (probe is null || container is null)
             return;
-        _ctx.Prober.Run(probe, container.Id, container.HostPort, _cts.Token)
+        _ctx.Prober.Run(probe, container.Id, ProbeHostPort(probe, container), _cts.Token)
             .PipeTo(Self, success: outcome => new ProbeDone(kind, container.Id, outcome));
     }
 

@@ -62,8 +62,16 @@ internal static class Nginx
             lines.Add($"events: {ex.Message}");
         }
 
-        var listener = await ProcessRunner.RunAsync("ss", ["-Hltnp", $"sport = :{crane.LbPort}"], TimeSpan.FromSeconds(10));
-        lines.Add($"listening: {listener.Stdout.Trim()}{listener.Stderr.Trim()}");
+        try
+        {
+            var listener = await ProcessRunner.RunAsync("ss", ["-Hltnp", $"sport = :{crane.LbPort}"], TimeSpan.FromSeconds(10));
+            lines.Add($"listening: {listener.Stdout.Trim()}{listener.Stderr.Trim()}");
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or TimeoutException)
+        {
+            lines.Add($"ss: {ex.Message}");
+        }
+
         var errorLog = Path.Combine(crane.DataDir, "nginx", "error.log");
         if (File.Exists(errorLog))
             lines.AddRange(File.ReadLines(errorLog).TakeLast(10).Select(l => $"error.log: {l}"));
