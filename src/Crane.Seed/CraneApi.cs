@@ -7,6 +7,7 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Crane.Actors.Events;
 using Crane.Actors.Hosting;
+using Crane.Actors.Policy;
 using Crane.Actors.Scheduling;
 using Crane.Actors.Workloads;
 using Crane.Contracts.Api;
@@ -31,6 +32,7 @@ internal static class CraneApi
         api.MapPost("/workloads/{name}/restart", Restart);
         api.MapPost("/workloads/{name}/rebalance", Rebalance);
         api.MapGet("/nodes", Nodes);
+        PolicyApi.Map(api);
         api.MapPost("/nodes/{name}/cordon", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Cordon, registry));
         api.MapPost("/nodes/{name}/uncordon", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Uncordon, registry));
         api.MapPost("/nodes/{name}/drain", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Drain, registry));
@@ -46,7 +48,7 @@ internal static class CraneApi
     private static IResult Error(int status, string message, object? extra = null) =>
         Results.Json(extra ?? new { error = message }, statusCode: status);
 
-    private static async Task<IResult> Apply(HttpRequest request, ActorRegistry registry, StrategyRegistry strategies, bool? dryRun)
+    private static async Task<IResult> Apply(HttpRequest request, ActorRegistry registry, StrategyRegistry strategies, CraneOptions options, bool? dryRun)
     {
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
@@ -67,12 +69,34 @@ internal static class CraneApi
             }, statusCode: 400);
         }
 
-        if (dryRun == true)
-            return Results.Ok(new { name = spec.Name, dryRun = true, spec });
-
         var region = await registry.GetAsync<WorkloadRegion>();
+        var exists = await region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(spec.Name), AskTimeout) is WorkloadView;
+        var user = request.Headers["X-Crane-User"].FirstOrDefault() ?? "anonymous";
+        var policy = await registry.GetAsync<PolicySingleton>();
+        var decision = await policy.Ask<AdmissionDecision>(new EvaluateAdmission(SpecJson.Serialize(spec), exists ? "update" : "create", user), AskTimeout);
+        var events = request.HttpContext.RequestServices.GetRequiredService<EventPublisher>();
+        if (!decision.Available)
+        {
+            if (options.PolicyFailure != "open")
+                return Error(503, $"admission policy could not be evaluated, so nothing was applied (fail closed; --policy-failure open admits instead): {decision.Error}");
+            events.Warning("PolicyUnavailable", "Workload", spec.Name, null, $"admission policy could not answer ({decision.Error}); admitted because --policy-failure open");
+        }
+
+        var warnings = decision.Warnings.Select(w => $"{w.Policy}: {w.Message}").ToList();
+        var violations = decision.Violations.Select(v => new { policy = v.Policy, message = v.Message }).ToList();
+        if (decision.DryRun.Count > 0)
+            events.Normal("PolicyDryRun", "Workload", spec.Name, null, string.Join("; ", decision.DryRun.Select(v => $"{v.Policy}: {v.Message}")));
+        if (violations.Count > 0)
+        {
+            events.Warning("PolicyDenied", "Workload", spec.Name, null, string.Join("; ", violations.Select(v => $"{v.policy}: {v.message}")));
+            return Results.Json(new { error = $"denied by policy: {string.Join("; ", violations.Select(v => v.message))}", violations, warnings }, statusCode: 403);
+        }
+
+        if (dryRun == true)
+            return Results.Ok(new { name = spec.Name, dryRun = true, operation = exists ? "update" : "create", spec, warnings });
+
         var accepted = await region.Ask<ApplyAccepted>(new ApplyWorkload(spec), AskTimeout);
-        var result = new { name = accepted.Workload, generation = accepted.Generation, created = accepted.Created, changed = accepted.Changed, spec };
+        var result = new { name = accepted.Workload, generation = accepted.Generation, created = accepted.Created, changed = accepted.Changed, spec, warnings };
         return accepted.Created ? Results.Created($"/api/v1/workloads/{spec.Name}", result) : Results.Ok(result);
     }
 
@@ -146,9 +170,22 @@ internal static class CraneApi
         if (replicas is < 0 or > SpecLimits.MaxReplicas)
             return Error(400, $"replicas must be between 0 and {SpecLimits.MaxReplicas}");
         var region = await registry.GetAsync<WorkloadRegion>();
-        return await region.Ask<object>(new ScaleWorkload(name, replicas), AskTimeout) switch
+        if (await region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(name), AskTimeout) is not WorkloadView current)
+            return Error(404, $"workload '{name}' not found");
+
+        // The scaling policy bounds manual scaling as it bounds the autoscaler; an unavailable engine keeps the request.
+        var policy = await registry.GetAsync<PolicySingleton>();
+        var decision = await policy.Ask<ScalingDecision>(new EvaluateScaling(name, SpecJson.Serialize(current.Spec), current.DesiredReplicas, replicas), AskTimeout);
+        var allowed = decision.Available ? decision.Allowed : replicas;
+        if (allowed != replicas)
         {
-            WorkloadAck ack => Results.Ok(new { name, replicas, generation = ack.Generation }),
+            request.HttpContext.RequestServices.GetRequiredService<EventPublisher>().Warning("ScalingLimited", "Workload", name, null,
+                $"scale {current.DesiredReplicas} → {replicas} limited to {allowed} by {string.Join("; ", decision.Reasons)}");
+        }
+
+        return await region.Ask<object>(new ScaleWorkload(name, allowed), AskTimeout) switch
+        {
+            WorkloadAck ack => Results.Ok(new { name, replicas = allowed, requested = replicas, limitedBy = decision.Reasons, generation = ack.Generation }),
             _ => Error(404, $"workload '{name}' not found"),
         };
     }

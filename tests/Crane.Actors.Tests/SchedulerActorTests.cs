@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Crane.Actors.Events;
+using Crane.Actors.Policy;
 using Crane.Actors.Scheduling;
 using Crane.Contracts.Messages;
 using Crane.Contracts.Specs;
@@ -15,10 +16,18 @@ public sealed class SchedulerActorTests() : TestKit(TestConfig.Cluster)
     private static WorkloadSpec Spec(string name, long memory) =>
         new() { Name = name, Image = "crane/demo:latest", Resources = new ResourceSpec(0.1, memory) };
 
+    private IActorRef NewScheduler()
+    {
+        var events = new EventPublisher(Sys, TimeProvider.System);
+        var policy = Sys.ActorOf(PolicyActor.Props(new EmbeddedPolicyEngine(TimeProvider.System), events));
+        var filter = new PolicyFilter();
+        return Sys.ActorOf(SchedulerActor.Props(new Placer(StrategyRegistry.CreateDefault(), "spread", [filter]), events, () => TestActor, policy, filter));
+    }
+
     [Fact]
     public void A_sync_sent_while_a_placement_is_in_flight_keeps_that_reservation()
     {
-        var scheduler = Sys.ActorOf(SchedulerActor.Props(new Placer(StrategyRegistry.CreateDefault()), new EventPublisher(Sys, TimeProvider.System), () => TestActor));
+        var scheduler = NewScheduler();
         var node = CreateTestProbe();
         scheduler.Tell(new RegisterNode(new NodeDescriptor("n1", "127.0.0.1:1", 2, 1 * Gi, new Dictionary<string, string>(), ["docker"]), node.Ref));
 
@@ -37,7 +46,7 @@ public sealed class SchedulerActorTests() : TestKit(TestConfig.Cluster)
     [Fact]
     public void A_sync_without_a_replica_releases_its_reservation()
     {
-        var scheduler = Sys.ActorOf(SchedulerActor.Props(new Placer(StrategyRegistry.CreateDefault()), new EventPublisher(Sys, TimeProvider.System), () => TestActor));
+        var scheduler = NewScheduler();
         scheduler.Tell(new RegisterNode(new NodeDescriptor("n1", "127.0.0.1:1", 2, 1 * Gi, new Dictionary<string, string>(), ["docker"]), CreateTestProbe().Ref));
 
         scheduler.Tell(new ScheduleReplica("a", "a1", Spec("a", 800 * 1024 * 1024)), TestActor);

@@ -8,6 +8,7 @@ using Akka.Remote.Hosting;
 using Crane.Actors.Events;
 using Crane.Actors.LoadBalancing;
 using Crane.Actors.Nodes;
+using Crane.Actors.Policy;
 using Crane.Actors.Scheduling;
 using Crane.Actors.Workloads;
 using Crane.Runtime;
@@ -36,6 +37,8 @@ public static class CraneAkka
         var strategies = StrategyRegistry.CreateDefault();
         services.AddSingleton(strategies);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(sp => new EventPublisher(sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<TimeProvider>()));
         if (worker)
             services.AddSingleton<IContainerRuntime>(_ => RuntimeFactory.Create(options.Runtime, DockerEndpoint(options), options.DataDir, null, options.ImagePull));
 
@@ -65,9 +68,16 @@ public static class CraneAkka
             if (control)
             {
                 builder.WithSqlPersistence(ConnectionString(options), ProviderName(options));
+                builder.WithSingleton<PolicySingleton>("policy",
+                    (system, _, _) => PolicyActor.Props(PolicyEngine(options, time), new EventPublisher(system, time)),
+                    new ClusterSingletonOptions { Role = ControlRole });
                 builder.WithSingleton<SchedulerSingleton>("scheduler",
-                    (system, registry, _) => SchedulerActor.Props(new Placer(strategies, options.DefaultStrategy), new EventPublisher(system, time),
-                        () => registry.Get<WorkloadRegion>()),
+                    (system, registry, _) =>
+                    {
+                        var policyFilter = new PolicyFilter();
+                        return SchedulerActor.Props(new Placer(strategies, options.DefaultStrategy, [policyFilter]), new EventPublisher(system, time),
+                            () => registry.Get<WorkloadRegion>(), registry.Get<PolicySingleton>(), policyFilter);
+                    },
                     new ClusterSingletonOptions { Role = ControlRole });
                 builder.WithSingleton<LoadBalancerSingleton>("load-balancer",
                     (system, _, _) => LoadBalancerActor.Props(
@@ -146,6 +156,11 @@ public static class CraneAkka
         File.WriteAllText(Path.Combine(options.DataDir, "lb.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return port;
     }
+
+    private static IPolicyEngine PolicyEngine(CraneOptions options, TimeProvider time) =>
+        options.OpaUrl is { } url
+            ? new OpaPolicyEngine(new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(3) })
+            : new EmbeddedPolicyEngine(time);
 
     private static Uri DockerEndpoint(CraneOptions options) =>
         options.DockerEndpoint is { } endpoint ? new Uri(endpoint) : DockerRuntime.DefaultEndpoint();

@@ -24,6 +24,9 @@ public sealed record CraneOptions
     public string DefaultStrategy { get; init; } = "spread";
     public TimeSpan OrphanGrace { get; init; } = TimeSpan.FromSeconds(20);
     public bool ImagePull { get; init; }
+    public string? OpaUrl { get; init; }
+    /// <summary>closed (default): admission answers 503 when the policy engine cannot decide; open: admit.</summary>
+    public string PolicyFailure { get; init; } = "closed";
     public int LbPort { get; init; } = 8081;
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>nginx from PATH, else Debian's /usr/sbin/nginx (not on PATH for every user).</summary>
@@ -33,7 +36,7 @@ public sealed record CraneOptions
     [
         "hostname", "akka-port", "seed-nodes", "http-port", "data-dir", "node-name", "capacity-cpu", "capacity-memory",
         "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
-        "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx",
+        "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx", "opa-url", "policy-failure",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
@@ -100,6 +103,8 @@ public sealed record CraneOptions
             LbPort = Get("lb-port") is { } lb ? Int("lb-port", lb) : o.LbPort,
             Drain = Get("drain-seconds") is { } ds ? TimeSpan.FromSeconds(Seconds("drain-seconds", ds)) : o.Drain,
             Nginx = Get("nginx") ?? o.Nginx,
+            OpaUrl = Get("opa-url") is { } opa ? (Uri.TryCreate(opa, UriKind.Absolute, out _) ? opa : throw new ArgumentException($"--opa-url: '{opa}' is not an absolute URL")) : o.OpaUrl,
+            PolicyFailure = Get("policy-failure") is { } pf ? OneOf("policy-failure", pf, "closed", "open") : o.PolicyFailure,
             ImagePull = Get("image-pull") is { } ip ? Bool("image-pull", ip) : o.ImagePull,
             OrphanGrace = Get("orphan-grace-seconds") is { } og ? TimeSpan.FromSeconds(Int("orphan-grace-seconds", og)) : o.OrphanGrace,
         };

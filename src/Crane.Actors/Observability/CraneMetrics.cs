@@ -43,6 +43,9 @@ public static class CraneMetrics
     public static readonly Gauge NodeAllocated = Metrics.CreateGauge(
         "crane_node_allocated", "Requests placed on a node (cpu in cores, memory in bytes).", "node", "resource");
 
+    public static readonly Counter PolicyDecisions = Metrics.CreateCounter(
+        "crane_policy_decisions_total", "Policy decisions by decision point (admission, scheduling, scaling) and outcome.", "kind", "decision");
+
     public static readonly Histogram ReconcileDuration = Metrics.CreateHistogram(
         "crane_reconcile_duration_seconds", "Time of one workload reconcile pass.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 4, 10) });

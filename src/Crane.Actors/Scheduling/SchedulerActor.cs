@@ -29,9 +29,16 @@ public sealed class SchedulerActor : ReceivePersistentActor
 {
     private sealed record NodeEntry(NodeDescriptor Descriptor, IActorRef Actor, bool Up, bool Reachable, bool Draining);
 
+    private sealed record PolicyAnswered(ScheduleReplica Request, IActorRef ReplyTo, SchedulingDecision Decision);
+
+    private static readonly TimeSpan PolicyTimeout = TimeSpan.FromSeconds(2);
+
     private readonly Placer _placer;
     private readonly EventPublisher _events;
     private readonly Func<IActorRef> _workloads;
+    private readonly IActorRef _policy;
+    private readonly PolicyFilter _policyFilter;
+    private readonly Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> _lastPolicy = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, NodeEntry> _nodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _cordoned = new(StringComparer.Ordinal);
@@ -39,11 +46,13 @@ public sealed class SchedulerActor : ReceivePersistentActor
 
     public override string PersistenceId => "crane-scheduler";
 
-    public SchedulerActor(Placer placer, EventPublisher events, Func<IActorRef> workloads)
+    public SchedulerActor(Placer placer, EventPublisher events, Func<IActorRef> workloads, IActorRef policy, PolicyFilter policyFilter)
     {
         _placer = placer;
         _events = events;
         _workloads = workloads;
+        _policy = policy;
+        _policyFilter = policyFilter;
         Recover<NodeCordoned>(e => _cordoned.Add(e.Node));
         Recover<NodeUncordoned>(e => _cordoned.Remove(e.Node));
         Command<RegisterNode>(Register);
@@ -52,7 +61,8 @@ public sealed class SchedulerActor : ReceivePersistentActor
         Command<ClusterEvent.ReachableMember>(m => SetReachable(m.Member.Address, true));
         Command<ClusterEvent.IMemberEvent>(_ => { });
         Command<ClusterEvent.CurrentClusterState>(_ => { });
-        Command<ScheduleReplica>(Schedule);
+        Command<ScheduleReplica>(AskPolicy);
+        Command<PolicyAnswered>(Schedule);
         Command<SyncAllocations>(Sync);
         Command<ToNode>(Forward);
         Command<GetNodes>(_ => Sender.Tell(new NodeList(Views())));
@@ -61,8 +71,8 @@ public sealed class SchedulerActor : ReceivePersistentActor
         Command<WorkloadNotFound>(_ => { });
     }
 
-    public static Props Props(Placer placer, EventPublisher events, Func<IActorRef> workloads) =>
-        Akka.Actor.Props.Create(() => new SchedulerActor(placer, events, workloads));
+    public static Props Props(Placer placer, EventPublisher events, Func<IActorRef> workloads, IActorRef policy, PolicyFilter policyFilter) =>
+        Akka.Actor.Props.Create(() => new SchedulerActor(placer, events, workloads, policy, policyFilter));
 
     protected override void PreStart()
     {
@@ -190,8 +200,39 @@ public sealed class SchedulerActor : ReceivePersistentActor
 
     }
 
-    private void Schedule(ScheduleReplica msg)
+    /// <summary>The scheduling policy is asked first (input per node: {workload, replica, node}); placement follows its answer.</summary>
+    private void AskPolicy(ScheduleReplica msg)
     {
+        var nodes = _nodes.Values.Where(n => n.Up).Select(n => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            name = n.Descriptor.Name,
+            labels = n.Descriptor.Labels,
+            capacity = new { cpu = n.Descriptor.CapacityCpu, memory = n.Descriptor.CapacityMemory },
+            runtimes = n.Descriptor.Runtimes,
+        })).ToList();
+        var replyTo = Sender;
+        _policy.Ask<SchedulingDecision>(new EvaluateScheduling(msg.Workload, SpecJson.Serialize(msg.Spec), msg.ReplicaId, nodes), PolicyTimeout)
+            .PipeTo(Self,
+                success: d => new PolicyAnswered(msg, replyTo, d),
+                failure: ex => new PolicyAnswered(msg, replyTo, new SchedulingDecision(false, new Dictionary<string, IReadOnlyList<string>>(), ex.Message)));
+    }
+
+    private void Schedule(PolicyAnswered answered)
+    {
+        var msg = answered.Request;
+        var decision = answered.Decision;
+        if (decision.Available)
+        {
+            _lastPolicy[msg.Workload] = decision.Denied;
+        }
+        else
+        {
+            _log.Warning("Scheduling policy unavailable for {0}: {1}; keeping its last decision", msg.Workload, decision.Error);
+            _events.Warning("PolicyUnavailable", "Replica", msg.ReplicaId, null,
+                $"scheduling policy could not answer ({decision.Error}); using its last decision for {msg.Workload}");
+        }
+
+        _policyFilter.Denied = _lastPolicy.GetValueOrDefault(msg.Workload) ?? new Dictionary<string, IReadOnlyList<string>>();
         var started = Stopwatch.GetTimestamp();
         var request = ToRequest(msg.Workload, msg.Spec);
         var result = _placer.Place(Snapshots(), request);
@@ -201,11 +242,11 @@ public sealed class SchedulerActor : ReceivePersistentActor
             case Placed placed:
                 CraneMetrics.SchedulingAttempts.WithLabels("scheduled").Inc();
                 Reserve(msg.Workload, new Allocation(msg.ReplicaId, placed.Node, msg.Spec.Resources.Cpu, msg.Spec.Resources.Memory));
-                Sender.Tell(new ReplicaPlaced(msg.Workload, msg.ReplicaId, placed.Node));
+                answered.ReplyTo.Tell(new ReplicaPlaced(msg.Workload, msg.ReplicaId, placed.Node));
                 break;
             case Unschedulable refused:
                 CraneMetrics.SchedulingAttempts.WithLabels("unschedulable").Inc();
-                Sender.Tell(new ReplicaUnschedulable(msg.Workload, msg.ReplicaId, refused.Message));
+                answered.ReplyTo.Tell(new ReplicaUnschedulable(msg.Workload, msg.ReplicaId, refused.Message));
                 break;
         }
     }
