@@ -61,11 +61,15 @@ export CRANE_SEED_BIN="$root/src/Crane.Seed/bin/Release/net10.0/crane-seed"
 export CRANE_NODE_BIN="$root/src/Crane.Node/bin/Release/net10.0/crane-node"
 export CRANE_REPO_ROOT="$root"
 
-unit=(tests/Crane.Contracts.Tests tests/Crane.Scheduling.Tests tests/Crane.Actors.Tests)
+# Every test project runs: the Docker-backed ones one after another (one engine), the rest in parallel.
 slow=(tests/Crane.Runtime.Tests tests/Crane.IntegrationTests)
+unit=()
+for dir in tests/*/; do
+  dir=${dir%/}
+  [[ " ${slow[*]} " == *" $dir "* ]] || unit+=("$dir")
+done
 passed=0; failed=0
 
-# Pure test projects run in parallel; the Docker-backed ones one after another (one engine).
 run_project() {
   local project=$1 name
   name=$(basename "$project")
