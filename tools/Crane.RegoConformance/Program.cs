@@ -1,6 +1,19 @@
 using Crane.RegoConformance;
 
 // Usage: crane-rego-conformance <dir> [--skips <file>]
+//        crane-rego-conformance --eval <file.rego> <query> [input.json]   (evaluate one query, like opa eval)
+if (args.Length >= 3 && args[0] == "--eval")
+{
+    var compiled = Crane.Rego.RegoCompiler.Compile(args[1], File.ReadAllText(args[1]));
+    if (!compiled.IsOk) { Console.Error.WriteLine(compiled.Error); return 1; }
+    var input = args.Length > 3 ? System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(args[3])) : null;
+    var sw = System.Diagnostics.Stopwatch.StartNew();
+    var result = compiled.Value!.Evaluate(args[2], input, null, new Crane.Rego.EvalOptions { MaxSteps = 100_000 });
+    Console.Error.WriteLine($"{sw.Elapsed.TotalMilliseconds:F1} ms");
+    if (!result.IsOk) { Console.Error.WriteLine(result.Error); return 1; }
+    foreach (var row in result.Value!.Rows) Console.WriteLine(row.ToJson().ToJsonString());
+    return 0;
+}
 if (args.Length < 1)
 {
     Console.Error.WriteLine("usage: crane-rego-conformance <dir> [--skips <file>]");

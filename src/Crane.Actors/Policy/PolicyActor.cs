@@ -106,10 +106,13 @@ public sealed class PolicyActor : ReceivePersistentActor
         });
     }
 
-    /// <summary>Which policies to ask: each on its own for the embedded engine, the merged tree for OPA.</summary>
+    /// <summary>
+    /// Which policies to ask: each on its own for the embedded engine; for OPA always its merged
+    /// tree, which may also hold policies loaded into OPA by other means.
+    /// </summary>
     private IEnumerable<(string Id, Enforcement Enforcement)> Targets() =>
         _engine is OpaPolicyEngine
-            ? _policies.Count > 0 ? [(OpaPolicyEngine.MergedPolicy, Enforcement.Deny)] : []
+            ? [(OpaPolicyEngine.MergedPolicy, Enforcement.Deny)]
             : _policies.Values.Select(p => (p.Id, p.Enforcement));
 
     private async Task<AdmissionDecision> Admission(EvaluateAdmission request)

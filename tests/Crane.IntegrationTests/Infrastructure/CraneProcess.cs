@@ -10,6 +10,9 @@ public sealed record CraneProcessOptions
     public string Runtime { get; init; } = "docker";
     public string CapacityCpu { get; init; } = "2";
     public string CapacityMemory { get; init; } = "4Gi";
+
+    /// <summary>More crane-seed flags, e.g. ["--opa-url", "http://127.0.0.1:1"].</summary>
+    public IReadOnlyList<string> ExtraArgs { get; init; } = [];
 }
 
 /// <summary>
@@ -116,6 +119,9 @@ public sealed class CraneProcess : IAsyncDisposable
         {
             start.ArgumentList.Add(arg);
         }
+
+        foreach (var arg in _options.ExtraArgs)
+            start.ArgumentList.Add(arg);
 
         // Flags say everything; CRANE_* variables from the caller's environment must not change them.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CRANE_", StringComparison.Ordinal)).ToList())

@@ -1,0 +1,112 @@
+using System.Net;
+
+namespace Crane.IntegrationTests;
+
+/// <summary>Rego policies through the API of a real seed. Policies here only match workloads named pol-*, as the seed is shared.</summary>
+[Collection(SharedCraneCollection.Name)]
+public sealed class PolicyTests(SharedCraneFixture fixture)
+{
+    private readonly CraneProcess _crane = fixture.Crane;
+
+    private Task<ApiResponse> Put(string id, string source, string? enforcement = null) =>
+        _crane.Api.SendAsync(HttpMethod.Put, $"/api/v1/policies/{id}" + (enforcement is null ? "" : $"?enforcement={enforcement}"), source, "text/plain");
+
+    [Fact]
+    public async Task A_module_with_a_syntax_error_is_refused_with_its_line_and_is_not_stored()
+    {
+        var id = Specs.UniqueName("pol-broken");
+        var response = await Put(id, "package crane.admission\n\ndeny contains msg if {\n  msg :=\n}\n");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal(5, response.Json.GetProperty("line").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, (await _crane.Api.SendAsync(HttpMethod.Get, $"/api/v1/policies/{id}")).Status);
+    }
+
+    [Fact]
+    public async Task A_deny_policy_refuses_a_violating_spec_with_403_and_creates_nothing()
+    {
+        var id = Specs.UniqueName("pol-memory");
+        var name = Specs.UniqueName("pol-big");
+        var policy = $$"""
+            package crane.admission
+
+            import rego.v1
+
+            deny contains msg if {
+            	input.workload.name == "{{name}}"
+            	input.workload.resources.memory > 100000000
+            	msg := sprintf("%s: memory %d is above 100000000", [input.workload.name, input.workload.resources.memory])
+            }
+            """;
+        Assert.Equal(HttpStatusCode.OK, (await Put(id, policy)).Status);
+        try
+        {
+            var denied = await _crane.Api.ApplyAsync($"name: {name}\nimage: crane/demo:latest\nresources: {{memory: 256Mi}}\n");
+
+            Assert.Equal(HttpStatusCode.Forbidden, denied.Status);
+            var violation = denied.Json.GetProperty("violations")[0];
+            Assert.Equal(id, violation.GetProperty("policy").GetString());
+            Assert.Contains("memory 268435456 is above", violation.GetProperty("message").GetString());
+            Assert.Null(await _crane.Api.GetWorkloadAsync(name));
+            Assert.Contains(await _crane.Api.EventsAsync("?reason=PolicyDenied"), e => e.Message.Contains(name, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await _crane.Api.SendAsync(HttpMethod.Delete, $"/api/v1/policies/{id}");
+        }
+    }
+
+    [Fact]
+    public async Task A_warn_policy_admits_and_returns_its_warning()
+    {
+        var id = Specs.UniqueName("pol-warn");
+        var name = Specs.UniqueName("pol-noprobe");
+        var policy = $$"""
+            package crane.admission
+
+            import rego.v1
+
+            deny contains "no readiness probe" if {
+            	input.workload.name == "{{name}}"
+            	not input.workload.health.readiness
+            }
+            """;
+        Assert.Equal(HttpStatusCode.OK, (await Put(id, policy, "warn")).Status);
+        try
+        {
+            var admitted = await _crane.Api.ApplyAsync($"name: {name}\nimage: crane/demo:latest\nreplicas: 0\n");
+
+            Assert.Equal(HttpStatusCode.Created, admitted.Status);
+            Assert.Contains($"{id}: no readiness probe", admitted.Json.GetProperty("warnings")[0].GetString());
+        }
+        finally
+        {
+            await _crane.Api.SendAsync(HttpMethod.Delete, $"/api/v1/policies/{id}");
+            await _crane.Api.DeleteAsync(name);
+        }
+    }
+}
+
+[Collection(OwnCraneCollection.Name)]
+public sealed class PolicyFailureTests
+{
+    [Theory]
+    // an OPA that does not answer: admission fails closed by default, open when asked
+    [InlineData("closed", HttpStatusCode.ServiceUnavailable)]
+    [InlineData("open", HttpStatusCode.Created)]
+    public async Task When_the_policy_engine_cannot_answer_admission_follows_policy_failure(string mode, HttpStatusCode expected)
+    {
+        // Port 1 on loopback: nothing listens, so every OPA call is refused at once.
+        await using var crane = await CraneProcess.StartAsync(new CraneProcessOptions
+        {
+            ExtraArgs = ["--opa-url", "http://127.0.0.1:1", "--policy-failure", mode],
+        });
+        var name = Specs.UniqueName("pol-down");
+
+        var response = await crane.Api.ApplyAsync($"name: {name}\nimage: crane/demo:latest\nreplicas: 0\n");
+
+        Assert.Equal(expected, response.Status);
+        if (expected == HttpStatusCode.ServiceUnavailable)
+            Assert.Null(await crane.Api.GetWorkloadAsync(name));
+    }
+}
