@@ -127,6 +127,7 @@ internal sealed class Evaluator
             if (i != pick) rest[j++] = remaining[i];
         foreach (var b2 in EvalExpr(ctx, expr, b))
         {
+            Tick();
             if (rest.Length == 0) yield return b2;
             else
                 foreach (var b3 in EvalSeq(ctx, exprs, rest, b2)) yield return b3;
@@ -323,6 +324,7 @@ internal sealed class Evaluator
         {
             foreach (var (k, v) in Entries(coll))
             {
+                Tick();
                 if (s.Key is null)
                 {
                     foreach (var b3 in Match(ctx, s.Value, v, b2)) yield return b3;

@@ -340,7 +340,7 @@ internal sealed class Parser
     private Term ParseTermIn(bool keyVal)
     {
         var left = ParseTermRelation();
-        if (keyVal && Cur.Is(",") && Cur.Kind == TokenKind.Op && _depth == 0)
+        if (keyVal && Cur.Is(",") && Cur.Kind == TokenKind.Op)
         {
             Take();
             var value = ParseTermRelation();
@@ -429,7 +429,8 @@ internal sealed class Parser
                 Take();
                 return ParseTemplate(t);
             case TokenKind.Ident:
-                if (Keywords.Contains(t.Text)) throw Error($"unexpected keyword '{t.Text}'");
+                if (Keywords.Contains(t.Text) && !(t.Text == "contains" && PeekTok().Is("(")))
+                    throw Error($"unexpected keyword '{t.Text}'");
                 Take();
                 return t.Text switch
                 {
@@ -449,7 +450,7 @@ internal sealed class Parser
                 if (t.Text == "(") return Nested(() =>
                 {
                     Take();
-                    var inner = ParseTermIn(false);
+                    var inner = ParseTermIn(true);
                     Expect(")");
                     return inner;
                 });

@@ -7,17 +7,17 @@ using Crane.Actors.Policy;
 namespace Crane.Actors.Tests;
 
 /// <summary>
-/// No OPA binary can be installed here, so these run against a fake OPA: an HTTP listener that
-/// records requests and answers as OPA's REST API documents it. The names say so.
+/// Contract tests: no OPA binary can be installed here, so these run against an HTTP listener that
+/// records requests and answers in the wire format OPA's REST API documents. The names say so.
 /// </summary>
-public sealed class OpaPolicyEngineTests : IDisposable
+public sealed class OpaPolicyEngineContractTests : IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly List<(string Method, string Path, string Body)> _requests = [];
     private readonly int _port;
     private Func<string, string, (int Status, string Body)> _answer = (_, _) => (200, "{}");
 
-    public OpaPolicyEngineTests()
+    public OpaPolicyEngineContractTests()
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
@@ -57,7 +57,7 @@ public sealed class OpaPolicyEngineTests : IDisposable
     private OpaPolicyEngine Engine() => new(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}/") });
 
     [Fact]
-    public async Task Against_a_fake_OPA_decisions_are_posted_to_the_data_api_with_the_input()
+    public async Task Contract_decisions_are_posted_to_the_data_api_with_the_input()
     {
         _answer = (_, path) => path == "/v1/data/crane/admission/deny" ? (200, """{"result": ["too big"]}""") : (200, "{}");
 
@@ -70,13 +70,13 @@ public sealed class OpaPolicyEngineTests : IDisposable
     }
 
     [Fact]
-    public async Task Against_a_fake_OPA_an_undefined_document_is_null()
+    public async Task Contract_an_undefined_document_is_null()
     {
         Assert.Null(await Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.warn", new JsonObject(), default));
     }
 
     [Fact]
-    public async Task Against_a_fake_OPA_modules_are_put_and_removed_ones_deleted()
+    public async Task Contract_modules_are_put_and_removed_ones_deleted()
     {
         var engine = Engine();
         await engine.Load(new Dictionary<string, string> { ["a"] = "package a", ["b"] = "package b" }, default);
@@ -87,7 +87,7 @@ public sealed class OpaPolicyEngineTests : IDisposable
     }
 
     [Fact]
-    public async Task Against_a_fake_OPA_a_compile_error_comes_back_with_its_position()
+    public async Task Contract_a_compile_error_comes_back_with_its_position()
     {
         _answer = (method, _) => method == "PUT"
             ? (400, """{"code": "invalid_parameter", "message": "error(s) occurred while compiling module(s)", "errors": [{"code": "rego_parse_error", "message": "unexpected eof token", "location": {"file": "x", "row": 4, "col": 7}}]}""")
@@ -99,7 +99,7 @@ public sealed class OpaPolicyEngineTests : IDisposable
     }
 
     [Fact]
-    public async Task An_OPA_that_does_not_answer_is_reported_as_unavailable()
+    public async Task Contract_an_OPA_that_does_not_answer_is_reported_as_unavailable()
     {
         _listener.Stop();
 

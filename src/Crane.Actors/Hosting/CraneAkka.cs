@@ -69,7 +69,7 @@ public static class CraneAkka
             {
                 builder.WithSqlPersistence(ConnectionString(options), ProviderName(options));
                 builder.WithSingleton<PolicySingleton>("policy",
-                    (system, _, _) => PolicyActor.Props(PolicyEngine(options, time), new EventPublisher(system, time)),
+                    (system, _, _) => PolicyActor.Props(PolicyEngine(options, time), new EventPublisher(system, time), PolicyFiles.Read(options.PoliciesDir)),
                     new ClusterSingletonOptions { Role = ControlRole });
                 builder.WithSingleton<SchedulerSingleton>("scheduler",
                     (system, registry, _) =>

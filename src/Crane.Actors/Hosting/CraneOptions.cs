@@ -25,6 +25,8 @@ public sealed record CraneOptions
     public TimeSpan OrphanGrace { get; init; } = TimeSpan.FromSeconds(20);
     public bool ImagePull { get; init; }
     public string? OpaUrl { get; init; }
+    /// <summary>Rego files (*.rego) loaded as policies at start; none by default (deploy/policies holds samples).</summary>
+    public string? PoliciesDir { get; init; }
     /// <summary>closed (default): admission answers 503 when the policy engine cannot decide; open: admit.</summary>
     public string PolicyFailure { get; init; } = "closed";
     public int LbPort { get; init; } = 8081;
@@ -36,7 +38,7 @@ public sealed record CraneOptions
     [
         "hostname", "akka-port", "seed-nodes", "http-port", "data-dir", "node-name", "capacity-cpu", "capacity-memory",
         "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
-        "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx", "opa-url", "policy-failure",
+        "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx", "opa-url", "policy-failure", "policies-dir",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
@@ -104,6 +106,7 @@ public sealed record CraneOptions
             Drain = Get("drain-seconds") is { } ds ? TimeSpan.FromSeconds(Seconds("drain-seconds", ds)) : o.Drain,
             Nginx = Get("nginx") ?? o.Nginx,
             OpaUrl = Get("opa-url") is { } opa ? (Uri.TryCreate(opa, UriKind.Absolute, out _) ? opa : throw new ArgumentException($"--opa-url: '{opa}' is not an absolute URL")) : o.OpaUrl,
+            PoliciesDir = Get("policies-dir") ?? o.PoliciesDir,
             PolicyFailure = Get("policy-failure") is { } pf ? OneOf("policy-failure", pf, "closed", "open") : o.PolicyFailure,
             ImagePull = Get("image-pull") is { } ip ? Bool("image-pull", ip) : o.ImagePull,
             OrphanGrace = Get("orphan-grace-seconds") is { } og ? TimeSpan.FromSeconds(Int("orphan-grace-seconds", og)) : o.OrphanGrace,

@@ -32,13 +32,28 @@ public sealed class PolicyActor : ReceivePersistentActor
 
     public override string PersistenceId => "crane-policies";
 
-    public PolicyActor(IPolicyEngine engine, EventPublisher events)
+    private readonly IReadOnlyList<PutPolicy> _startupPolicies;
+
+    public PolicyActor(IPolicyEngine engine, EventPublisher events, IReadOnlyList<PutPolicy>? startupPolicies = null)
     {
         _engine = engine;
         _events = events;
+        _startupPolicies = startupPolicies ?? [];
         Recover<PolicyStored>(e => _policies[e.Id] = new PolicyView(e.Id, Enum.Parse<Enforcement>(e.Enforcement), e.Source));
         Recover<PolicyRemoved>(e => _policies.Remove(e.Id));
-        Recover<RecoveryCompleted>(_ => Reload());
+        Recover<RecoveryCompleted>(_ =>
+        {
+            Reload();
+            // Files from --policies-dir go through the same check as an upload; an unchanged one is not stored again.
+            foreach (var put in _startupPolicies.Where(p => !_policies.TryGetValue(p.Id, out var have) || have.Source != p.Source || have.Enforcement != p.Enforcement))
+                Self.Tell(put, Self);
+        });
+        Command<PolicyView>(_ => { });
+        Command<PolicyInvalid>(bad =>
+        {
+            _log.Warning("Policy file {0} does not compile: {1} (line {2}, column {3})", bad.Id, bad.Message, bad.Line, bad.Column);
+            _events.Warning("PolicyInvalid", "Policy", bad.Id, null, $"policy file {bad.Id} was not loaded: {bad.Message} at line {bad.Line}, column {bad.Column}");
+        });
         Command<PutPolicy>(Put);
         Command<DeletePolicy>(Delete);
         Command<GetPolicy>(g => Sender.Tell(_policies.TryGetValue(g.Id, out var p) ? p : new PolicyNotFound(g.Id)));
@@ -51,8 +66,8 @@ public sealed class PolicyActor : ReceivePersistentActor
         Command<Status.Failure>(f => _log.Warning("Loading policies into {0} failed: {1}", _engine.Name, f.Cause.Message));
     }
 
-    public static Props Props(IPolicyEngine engine, EventPublisher events) =>
-        Akka.Actor.Props.Create(() => new PolicyActor(engine, events));
+    public static Props Props(IPolicyEngine engine, EventPublisher events, IReadOnlyList<PutPolicy>? startupPolicies = null) =>
+        Akka.Actor.Props.Create(() => new PolicyActor(engine, events, startupPolicies));
 
     private void Reload() =>
         _engine.Load(_policies.ToDictionary(kv => kv.Key, kv => kv.Value.Source), CancellationToken.None)

@@ -85,6 +85,94 @@ public sealed class PolicyTests(SharedCraneFixture fixture)
             await _crane.Api.DeleteAsync(name);
         }
     }
+
+    [Fact]
+    public async Task A_dryrun_policy_admits_and_counts_its_decision()
+    {
+        var id = Specs.UniqueName("pol-dry");
+        var name = Specs.UniqueName("pol-dryrun");
+        Assert.Equal(HttpStatusCode.OK, (await Put(id, $$"""
+            package crane.admission
+
+            import rego.v1
+
+            deny contains "would be denied" if input.workload.name == "{{name}}"
+            """, "dryrun")).Status);
+        try
+        {
+            var admitted = await _crane.Api.ApplyAsync($"name: {name}\nimage: crane/demo:latest\nreplicas: 0\n");
+
+            Assert.Equal(HttpStatusCode.Created, admitted.Status);
+            Assert.Contains(await _crane.Api.EventsAsync("?reason=PolicyDryRun"), e => e.Message.Contains("would be denied", StringComparison.Ordinal));
+            Assert.Contains("crane_policy_decisions_total{kind=\"admission\",decision=\"allow\"}", await _crane.Api.MetricsAsync());
+        }
+        finally
+        {
+            await _crane.Api.SendAsync(HttpMethod.Delete, $"/api/v1/policies/{id}");
+            await _crane.Api.DeleteAsync(name);
+        }
+    }
+
+    [Fact]
+    public async Task A_scheduling_policy_keeps_replicas_off_a_forbidden_node_with_the_reason_in_pendingReason()
+    {
+        var id = Specs.UniqueName("pol-sched");
+        var name = Specs.UniqueName("pol-nowhere");
+        Assert.Equal(HttpStatusCode.OK, (await Put(id, $$"""
+            package crane.scheduling
+
+            import rego.v1
+
+            deny contains sprintf("node %s is closed to %s", [input.node.name, input.workload.name]) if input.workload.name == "{{name}}"
+            """)).Status);
+        try
+        {
+            await _crane.Api.ApplyOkAsync($"name: {name}\nimage: crane/demo:latest\nreplicas: 1\n");
+
+            var pending = await Wait.Until(
+                async () => (await _crane.Api.GetWorkloadAsync(name))?.Replicas.FirstOrDefault(r => r.PendingReason?.Contains("policy:", StringComparison.Ordinal) == true),
+                r => r is not null,
+                TimeSpan.FromSeconds(20),
+                "the replica is pending because of the scheduling policy");
+            Assert.Contains($"node {_crane.NodeName} is closed to {name}", pending!.PendingReason);
+            Assert.Null(pending.Node);
+        }
+        finally
+        {
+            await _crane.Api.SendAsync(HttpMethod.Delete, $"/api/v1/policies/{id}");
+            await _crane.Api.DeleteAsync(name);
+        }
+    }
+
+    [Fact]
+    public async Task A_scaling_policy_caps_a_scale_request_and_says_why()
+    {
+        var id = Specs.UniqueName("pol-cap");
+        var name = Specs.UniqueName("pol-capped");
+        Assert.Equal(HttpStatusCode.OK, (await Put(id, $$"""
+            package crane.scaling
+
+            import rego.v1
+
+            max_replicas := 2 if input.workload.name == "{{name}}"
+            """)).Status);
+        try
+        {
+            await _crane.Api.ApplyOkAsync($"name: {name}\nimage: crane/demo:latest\nreplicas: 0\n");
+
+            var scaled = await _crane.Api.ScaleAsync(name, 5);
+
+            Assert.Equal(HttpStatusCode.OK, scaled.Status);
+            Assert.Equal(2, scaled.Json.GetProperty("replicas").GetInt32());
+            Assert.Equal(2, (await _crane.Api.GetExistingWorkloadAsync(name)).DesiredReplicas);
+            Assert.Contains(await _crane.Api.EventsAsync("?reason=ScalingLimited"), e => e.Message.Contains("max_replicas 2", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await _crane.Api.SendAsync(HttpMethod.Delete, $"/api/v1/policies/{id}");
+            await _crane.Api.DeleteAsync(name);
+        }
+    }
 }
 
 [Collection(OwnCraneCollection.Name)]
