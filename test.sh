@@ -59,6 +59,7 @@ fi
 
 export CRANE_SEED_BIN="$root/src/Crane.Seed/bin/Release/net10.0/crane-seed"
 export CRANE_NODE_BIN="$root/src/Crane.Node/bin/Release/net10.0/crane-node"
+export CRANE_CLI_BIN="$root/src/Crane.Cli/bin/Release/net10.0/crane"
 export CRANE_REPO_ROOT="$root"
 
 # Every test project runs: the Docker-backed ones one after another (one engine), the rest in parallel.

@@ -33,4 +33,7 @@ image_tags_tag(image) := parts[1] if {
 	count(parts) == 2
 }
 
-image_tags_untagged(image) if not contains(image_tags_last_segment(image), ":")
+image_tags_untagged(image) if {
+	segment := image_tags_last_segment(image)
+	not contains(segment, ":")
+}

@@ -122,7 +122,7 @@ internal static partial class Builtins
             void Flat(ArrayValue x)
             {
                 foreach (var i in x.Items)
-                    if (i is ArrayValue inner) Flat(inner);
+                    if (i is ArrayValue inner) result.AddRange(inner.Items);
                     else result.Add(i);
             }
             Flat(Arr(n, a, 1));
@@ -151,7 +151,7 @@ internal static partial class Builtins
         Add1("http.send", (n, _) => throw new BuiltinException(RegoErrorCodes.EvalBuiltin, $"{n}: not supported by Crane's embedded engine"));
         Add2("io.jwt.decode_verify", (n, _, _) => throw new BuiltinException(RegoErrorCodes.EvalBuiltin, $"{n}: not supported by Crane's embedded engine"));
         Add1("walk", (_, _) => null);
-        Add1("opa.runtime", (_, _) => ObjectValue.Empty);
+        Add("opa.runtime", 0, (_, _) => ObjectValue.Empty);
 
         AddStrings(Add, Add1, Add2, Add3);
         AddObjects(Add, Add1, Add2, Add3);

@@ -94,7 +94,7 @@ internal static partial class Builtins
             }
             if (!pretty && !indentSet && !prefixSet) return Value.String(v.ToJson());
             if (opts.Get("pretty") is BooleanValue { Value: false }) return Value.String(v.ToJson());
-            var sb = new StringBuilder();
+            var sb = new StringBuilder(prefix);
             WritePretty(sb, v, prefix, indent, 0);
             return Value.String(sb.ToString());
         });
@@ -281,6 +281,14 @@ internal static partial class Builtins
         return null;
     }
 
+    // JSON pointer array indexes have no leading zeros.
+    private static bool Index(string seg, out int i)
+    {
+        i = -1;
+        if (seg.Length > 1 && seg[0] == '0') return false;
+        return int.TryParse(seg, NumberStyles.None, CultureInfo.InvariantCulture, out i);
+    }
+
     private static Value? Get(Value doc, List<string> path)
     {
         Value? cur = doc;
@@ -289,7 +297,7 @@ internal static partial class Builtins
             cur = cur switch
             {
                 ObjectValue o => o.Get(seg),
-                ArrayValue a => int.TryParse(seg, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < a.Count ? a.Items[i] : null,
+                ArrayValue a => Index(seg, out var i) && i < a.Count ? a.Items[i] : null,
                 SetValue s => s.Items.FirstOrDefault(x => SegOf(x) == seg),
                 _ => null,
             };
@@ -320,7 +328,7 @@ internal static partial class Builtins
                 if (i == path.Count - 1)
                 {
                     if (seg == "-" && add) { items.Add(v); return new ArrayValue(items); }
-                    if (!int.TryParse(seg, NumberStyles.None, CultureInfo.InvariantCulture, out var idx)) return null;
+                    if (!Index(seg, out var idx)) return null;
                     if (add)
                     {
                         if (idx > items.Count) return null;
@@ -333,7 +341,7 @@ internal static partial class Builtins
                     }
                     return new ArrayValue(items);
                 }
-                if (!int.TryParse(seg, NumberStyles.None, CultureInfo.InvariantCulture, out var ci) || ci >= items.Count) return null;
+                if (!Index(seg, out var ci) || ci >= items.Count) return null;
                 var nc = PatchAt(items[ci], path, i + 1, v, add);
                 if (nc is null) return null;
                 items[ci] = nc;
@@ -341,7 +349,7 @@ internal static partial class Builtins
             }
             case SetValue s:
             {
-                if (i == path.Count - 1) return SetValue.From(s.Items.Append(v));
+                if (i == path.Count - 1) return SegOf(v) == seg ? SetValue.From(s.Items.Append(v)) : null;
                 var member = s.Items.FirstOrDefault(x => SegOf(x) == seg);
                 if (member is null) return null;
                 var nc = PatchAt(member, path, i + 1, v, add);
@@ -369,7 +377,7 @@ internal static partial class Builtins
             }
             case ArrayValue a:
             {
-                if (!int.TryParse(seg, NumberStyles.None, CultureInfo.InvariantCulture, out var idx) || idx >= a.Count) return null;
+                if (!Index(seg, out var idx) || idx >= a.Count) return null;
                 var items = a.Items.ToList();
                 if (last) { items.RemoveAt(idx); return new ArrayValue(items); }
                 var nc = RemoveAt(items[idx], path, i + 1);

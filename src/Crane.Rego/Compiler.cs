@@ -160,24 +160,48 @@ internal sealed class Resolver
     private bool IsGlobalName(string name) =>
         name is "data" or "input" || _ruleNames.Contains(name) || _imports.ContainsKey(name);
 
-    public Rule ResolveRule(Rule rule)
+    public Rule ResolveRule(Rule rule) => ResolveRule(rule, null);
+
+    private Rule ResolveRule(Rule rule, Dictionary<string, string>? argNames)
     {
         var scope = new Scope(null);
         IReadOnlyList<Term>? args = null;
         if (rule.Args is not null)
         {
-            foreach (var a in rule.Args)
+            rule = LiftComputedArgs(rule);
+            foreach (var a in rule.Args!)
                 foreach (var v in VarsOf(a, includeNested: true))
-                    if (v != "_" && scope.Lookup(v) is null) scope.Names[v] = Fresh(v);
-            args = rule.Args.Select(a => ResolveTerm(a, scope)).ToList();
+                    if (v != "_" && scope.Lookup(v) is null)
+                        scope.Names[v] = argNames is not null && argNames.TryGetValue(v, out var shared) ? shared : Fresh(v);
+            args = rule.Args!.Select(a => ResolveTerm(a, scope)).ToList();
         }
+        var paramNames = new Dictionary<string, string>(scope.Names, StringComparer.Ordinal);
         var body = ResolveBody(rule.Body, scope, isRuleBody: true);
         var headRef = new List<Term> { rule.Ref[0] };
         headRef.AddRange(rule.Ref.Skip(1).Select(t => ResolveHeadTerm(t, scope)));
         var key = rule.Key is null ? null : ResolveHeadTerm(rule.Key, scope);
         var value = ResolveHeadTerm(rule.Value, scope);
-        var elseRule = rule.Else is null ? null : ResolveRule(rule.Else);
+        var elseRule = rule.Else is null ? null : ResolveRule(rule.Else, paramNames);
         return rule with { Args = args, Body = body, Ref = headRef, Key = key, Value = value, Else = elseRule };
+    }
+
+    // Arguments that must be computed (template strings, calls) become variables unified in the body.
+    private Rule LiftComputedArgs(Rule rule)
+    {
+        var args = new List<Term>();
+        var extra = new List<Expr>();
+        foreach (var a in rule.Args!)
+        {
+            if (a is TemplateTerm or CallTerm or ComprehensionTerm)
+            {
+                var v = new VarTerm($"__arg{_counter++}__", a.Loc);
+                args.Add(v);
+                extra.Add(new UnifyExpr(v, a, false, a.Loc));
+            }
+            else args.Add(a);
+        }
+        if (extra.Count == 0) return rule;
+        return rule with { Args = args, Body = new Body([.. rule.Body.Exprs, .. extra]) };
     }
 
     // Head terms see the body's variables; unknown names there refer to rules or are unsafe locals.
@@ -200,11 +224,27 @@ internal sealed class Resolver
     private Body ResolveBody(Body body, Scope scope, bool isRuleBody)
     {
         _ = isRuleBody;
-        foreach (var e in body.Exprs) Declare(e, scope);
+        var declaredHere = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in body.Exprs) declaredHere.UnionWith(DeclaredNames(e));
         foreach (var e in body.Exprs)
             foreach (var v in ExprVars(e))
-                if (v != "_" && scope.Lookup(v) is null && !IsGlobalName(v)) scope.Names[v] = Fresh(v);
-        var exprs = body.Exprs.Select(e => ResolveExpr(e, scope)).ToList();
+                if (v != "_" && !declaredHere.Contains(v) && scope.Lookup(v) is null && !IsGlobalName(v)) scope.Names[v] = Fresh(v);
+        // Names declared with some or := are visible from their declaration on, as in OPA.
+        var exprs = new List<Expr>();
+        foreach (var e in body.Exprs)
+        {
+            if (e is UnifyExpr { IsAssign: true } u)
+            {
+                var right = ResolveTerm(u.Right, scope);
+                Declare(e, scope);
+                var left = ResolveTerm(u.Left, scope);
+                var withs = e.Withs.Select(w => ResolveWith(w, scope)).ToList();
+                exprs.Add(new UnifyExpr(left, right, true, u.Loc) { Withs = withs });
+                continue;
+            }
+            Declare(e, scope);
+            exprs.Add(ResolveExpr(e, scope));
+        }
         // A negated expression needs its variables bound first when they are shared with the rest of the body.
         var ownNames = new HashSet<string>(scope.Names.Values, StringComparer.Ordinal);
         for (int i = 0; i < exprs.Count; i++)
@@ -219,6 +259,14 @@ internal sealed class Resolver
         }
         return new Body(exprs);
     }
+
+    private static IEnumerable<string> DeclaredNames(Expr e) => e switch
+    {
+        SomeDeclExpr s => s.Vars.Select(v => v.Name),
+        SomeInExpr s => (s.Key is null ? [s.Value] : new[] { s.Key, s.Value }).SelectMany(t => VarsOf(t, false)),
+        UnifyExpr { IsAssign: true } u => VarsOf(u.Left, false),
+        _ => [],
+    };
 
     private void Declare(Expr e, Scope scope)
     {
@@ -250,7 +298,12 @@ internal sealed class Resolver
             case SomeInExpr s: result.AddRange(VarsOf(s.Collection, false)); break;
             case EveryExpr ev: result.AddRange(VarsOf(ev.Domain, false)); break;
         }
-        foreach (var w in e.Withs) result.AddRange(VarsOf(w.Value, false));
+        foreach (var w in e.Withs)
+        {
+            var path = TargetPath(w.Value);
+            if (path is not null && Builtins.All.ContainsKey(string.Join(".", path))) continue;
+            result.AddRange(VarsOf(w.Value, false));
+        }
         return result;
     }
 
@@ -336,8 +389,9 @@ internal sealed class Resolver
     private WithModifier ResolveWith(WithModifier w, Scope scope)
     {
         var path = TargetPath(w.Target) ?? throw new RegoException(RegoErrorCodes.CompileError, "with target must be a reference", w.Loc);
-        var value = ResolveTerm(w.Value, scope);
         var fnValue = FunctionTargetOf(w.Value, scope);
+        // A function replacement is looked up by name, never evaluated as a term.
+        var value = fnValue is null ? ResolveTerm(w.Value, scope) : new ScalarTerm(Value.Null, w.Value.Loc);
         if (path[0] == "input")
             return w with { Value = value, Kind = WithKind.Input, Path = path.Skip(1).ToList() };
         if (path[0] == "data")

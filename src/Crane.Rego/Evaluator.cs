@@ -761,11 +761,7 @@ internal sealed class Evaluator
         }
         var builder = new DocBuilder();
         var baseValue = BaseAt(ctx, node.Path);
-        if (baseValue is not null)
-        {
-            if (baseValue is not ObjectValue && node.Rules.Count == 0 && node.Children.Count == 0) return baseValue;
-            builder.MergeValue(baseValue);
-        }
+        if (baseValue is not null && baseValue is not ObjectValue && node.Rules.Count == 0 && node.Children.Count == 0) return baseValue;
         if (node.Rules.Any(r => r.Rule.Kind == RuleKind.PartialSet && r.Suffix.Count == 0)) builder.MakeSet();
         foreach (var (name, child) in node.Children)
         {
@@ -791,7 +787,8 @@ internal sealed class Evaluator
                             builder.Insert(keys, 0, v, node.Name);
             }
         }
-        if (node.Default is not null && node.Default.Suffix.Count > 0) { }
+        // Base documents win over rules defined at the same path.
+        if (baseValue is not null) builder.MergeValue(baseValue, overwrite: true);
         return builder.Build();
     }
 
@@ -853,7 +850,9 @@ internal sealed class Evaluator
             if (ctx.Mocks.TryGetValue(key, out var mock))
             {
                 if (mock.Value is not null) return mock.Value;
-                return Invoke(ctx, mock.Function!, args, loc, allowMock: mock.Function!.Name != key);
+                // A replacement function runs without the mocks, so it can call the original.
+                var plain = new EvalContext(ctx.Input, ctx.Data, ctx.Overridden, new Dictionary<string, Mock>());
+                return Invoke(plain, mock.Function!, args, loc, allowMock: false);
             }
         }
         if (target.Builtin is not null)
@@ -940,10 +939,28 @@ internal sealed class DocBuilder
 
     public void MakeSet() => _set ??= [];
 
-    public void MergeValue(Value v)
+    public void MergeValue(Value v, bool overwrite = false)
     {
         if (v is ObjectValue o)
-            foreach (var p in o.Pairs) Insert([p.Key], 0, p.Value, "");
+        {
+            foreach (var p in o.Pairs)
+            {
+                if (overwrite && _entries is not null && _entries.TryGetValue(p.Key, out var existing))
+                {
+                    if (existing is DocBuilder db && p.Value is ObjectValue) db.MergeValue(p.Value, overwrite: true);
+                    else if (existing is ObjectValue eo && p.Value is ObjectValue)
+                    {
+                        var nb = new DocBuilder();
+                        nb.MergeValue(eo);
+                        nb.MergeValue(p.Value, overwrite: true);
+                        _entries[p.Key] = nb;
+                    }
+                    else _entries[p.Key] = p.Value;
+                    continue;
+                }
+                Insert([p.Key], 0, p.Value, "");
+            }
+        }
         else if (v is SetValue s)
         {
             MakeSet();

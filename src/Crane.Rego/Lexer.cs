@@ -194,6 +194,9 @@ internal sealed class Lexer
             {
                 Advance();
                 if (lit.Length > 0) parts.Add(new TemplatePart(lit.ToString(), null, 0, 0));
+                // A multi-line template starting with a line break does not keep it.
+                if (quote == '`' && parts.Count > 0 && parts[0].Literal is { } first && first.StartsWith('\n'))
+                    parts[0] = parts[0] with { Literal = first[1..] };
                 return parts;
             }
             if (c == '\\')

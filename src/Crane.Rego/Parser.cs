@@ -197,12 +197,32 @@ internal sealed class Parser
         if (Cur.Is("if") && Cur.Kind == TokenKind.Ident)
         {
             Take();
-            if (Cur.Is("{") && Cur.Kind == TokenKind.Op) return ParseBraceBody();
+            if (Cur.Is("{") && Cur.Kind == TokenKind.Op && !BraceIsLiteral()) return ParseBraceBody();
             return new Body([ParseLiteral()]);
         }
         if (Cur.Is("{") && Cur.Kind == TokenKind.Op && !Cur.NewlineBefore) return ParseBraceBody();
         hadBody = false;
         return Body.Empty;
+    }
+
+    // After 'if', a '{' whose top level holds ':' or '|' is an object, set or comprehension, not a body.
+    private bool BraceIsLiteral()
+    {
+        int depth = 0;
+        for (int i = _pos; i < _tokens.Count; i++)
+        {
+            var t = _tokens[i];
+            if (t.Kind == TokenKind.Eof) return false;
+            if (t.Kind != TokenKind.Op) continue;
+            if (t.Text is "{" or "[" or "(") depth++;
+            else if (t.Text is "}" or "]" or ")")
+            {
+                depth--;
+                if (depth == 0) return false;
+            }
+            else if (depth == 1 && t.Text == ":") return true;
+        }
+        return false;
     }
 
     private Body ParseBraceBody()

@@ -39,4 +39,12 @@ internal static class RepoPaths
                 $"crane-seed not built (looked at {string.Join(", ", candidates)}); run `dotnet build src/Crane.Seed -c Release` first");
         }
     }
+
+    /// <summary>The built `crane` CLI (CRANE_CLI_BIN, else src/Crane.Cli/bin/{Release,Debug}).</summary>
+    public static string CliBinary =>
+        Environment.GetEnvironmentVariable("CRANE_CLI_BIN") is { Length: > 0 } fromEnv
+            ? fromEnv
+            : new[] { "Release", "Debug" }
+                .Select(c => Path.Combine(Root, "src", "Crane.Cli", "bin", c, "net10.0", "crane"))
+                .FirstOrDefault(File.Exists) ?? throw new InvalidOperationException("crane CLI not built; run `dotnet build src/Crane.Cli -c Release`");
 }
