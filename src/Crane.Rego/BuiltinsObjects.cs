@@ -104,6 +104,16 @@ internal static partial class Builtins
             try { return Value.ParseJson(text); }
             catch (JsonException e) { throw new BuiltinException(RegoErrorCodes.EvalBuiltin, $"{n}: {e.Message}"); }
         });
+        add1("yaml.is_valid", (n, s) =>
+        {
+            if (s is not StringValue str) return Value.False;
+            try
+            {
+                new YamlDotNet.RepresentationModel.YamlStream().Load(new StringReader(str.Value));
+                return Value.True;
+            }
+            catch (YamlDotNet.Core.YamlException) { return Value.False; }
+        });
         add1("json.is_valid", (n, s) =>
         {
             if (s is not StringValue str) return Value.False;
