@@ -58,10 +58,11 @@ fi
 seed=$!
 echo $seed >"$data_dir/pids/seed.pid"
 zones=(a b c d e f g h)
+cluster_label="crane.cluster=$(basename "$(cd "$data_dir" && pwd)")"
 for i in $(seq 1 "$nodes"); do
   name="n$i"
   args=(--seed-nodes 127.0.0.1:4053 --node-name "$name" --data-dir "$data_dir/$name" --runtime "$runtime"
-        --capacity-cpu 2 --capacity-memory 2Gi --labels "zone=${zones[$(( (i - 1) % 8 ))]}")
+        --capacity-cpu 2 --capacity-memory 2Gi --labels "zone=${zones[$(( (i - 1) % 8 ))]}" --container-labels "$cluster_label")
   printf '%s\n' "${args[@]}" >"$data_dir/pids/$name.args"
   src/Crane.Node/bin/Release/net10.0/crane-node "${args[@]}" >"$data_dir/$name.log" 2>&1 &
   echo $! >"$data_dir/pids/$name.pid"

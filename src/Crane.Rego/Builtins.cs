@@ -17,8 +17,6 @@ internal delegate Value? BuiltinFunc(BuiltinCall call, Value[] args);
 
 internal sealed record BuiltinDef(string Name, int Arity, BuiltinFunc Func);
 
-internal sealed record BuiltinContext(TimeProvider Time);
-
 /// <summary>The built-in functions Crane supports, by OPA name.</summary>
 internal static partial class Builtins
 {

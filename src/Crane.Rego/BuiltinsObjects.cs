@@ -107,6 +107,8 @@ internal static partial class Builtins
         add1("yaml.is_valid", (n, s) =>
         {
             if (s is not StringValue str) return Value.False;
+            // YAML forbids tabs for indentation; YamlDotNet is lenient about it.
+            if (str.Value.Split('\n').Any(line => line.StartsWith('\t'))) return Value.False;
             try
             {
                 new YamlDotNet.RepresentationModel.YamlStream().Load(new StringReader(str.Value));

@@ -57,7 +57,24 @@ public sealed class CompiledPolicy
 
     /// <summary>Runs a query such as <c>data.crane.admission.deny[msg]</c> or <c>x := data.a.b; x &gt; 1</c>.</summary>
     public RegoResult<QueryResult> Evaluate(string query, JsonNode? input, JsonNode? data, EvalOptions? options = null) =>
-        Evaluate(query, input is null ? null : Value.FromJson(input), data is null ? null : Value.FromJson(data), options);
+        FromJson(input, data) is { } err
+            ? RegoResult<QueryResult>.Fail(err)
+            : Evaluate(query, input is null ? null : Value.FromJson(input), data is null ? null : Value.FromJson(data), options);
+
+    // Inputs too deep or otherwise unreadable become an error instead of an exception.
+    private static RegoError? FromJson(JsonNode? input, JsonNode? data)
+    {
+        try
+        {
+            if (input is not null) _ = Value.FromJson(input);
+            if (data is not null) _ = Value.FromJson(data);
+            return null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+        {
+            return new RegoError(RegoErrorCodes.EvalType, $"input or data is not usable JSON: {e.Message}");
+        }
+    }
 
     /// <summary>As <see cref="Evaluate(string, JsonNode?, JsonNode?, EvalOptions?)"/> with Rego values; a null input is undefined.</summary>
     public RegoResult<QueryResult> Evaluate(string query, Value? input, Value? data, EvalOptions? options = null)
@@ -73,6 +90,7 @@ public sealed class CompiledPolicy
                 var row = new Dictionary<string, Value>(StringComparer.Ordinal);
                 foreach (var (name, local) in vars)
                 {
+                    if (name.StartsWith("__", StringComparison.Ordinal)) continue;
                     var v = b.Get(local);
                     if (v is not null) row[name] = v;
                 }
@@ -87,59 +105,36 @@ public sealed class CompiledPolicy
     }
 
     /// <summary>The value of a document such as <c>data.crane.admission.deny</c>; a null value means undefined.</summary>
-    public RegoResult<Value?> EvaluateValue(string path, JsonNode? input, JsonNode? data, EvalOptions? options = null)
-    {
-        var r = Evaluate($"__result__ = {path}", input is null ? null : Value.FromJson(input), data is null ? null : Value.FromJson(data), options, keepResult: true);
-        if (!r.IsOk) return RegoResult<Value?>.Fail(r.Error!);
-        var row = r.Value!.Rows.FirstOrDefault();
-        return RegoResult<Value?>.Ok(row is not null && row.Vars.TryGetValue("__result__", out var v) ? v : null);
-    }
+    public RegoResult<Value?> EvaluateValue(string path, JsonNode? input, JsonNode? data, EvalOptions? options = null) =>
+        FromJson(input, data) is { } err ? RegoResult<Value?>.Fail(err) : EvaluateValue(path, input is null ? null : Value.FromJson(input), data is null ? null : Value.FromJson(data), options);
 
-    private RegoResult<QueryResult> Evaluate(string query, Value? input, Value? data, EvalOptions? options, bool keepResult)
-    {
-        _ = keepResult;
-        try
-        {
-            var body = RegoCompiler.ResolveQuery(_root, query, out _);
-            var resultVar = ((VarTerm)((UnifyExpr)body.Exprs[0]).Left).Name;
-            var evaluator = new Evaluator(_root, options ?? EvalOptions.Default);
-            var ctx = new EvalContext(input, data ?? ObjectValue.Empty, [], new Dictionary<string, Mock>());
-            var rows = new List<QueryBinding>();
-            foreach (var b in evaluator.EvalQuery(ctx, body))
-            {
-                rows.Add(new QueryBinding(new Dictionary<string, Value> { ["__result__"] = b.Get(resultVar)! }));
-                break;
-            }
-            return RegoResult<QueryResult>.Ok(new QueryResult(rows));
-        }
-        catch (RegoException e)
-        {
-            return RegoResult<QueryResult>.Fail(e.ToError());
-        }
-    }
+    /// <summary>As <see cref="EvaluateValue(string, JsonNode?, JsonNode?, EvalOptions?)"/> with Rego values.</summary>
+    public RegoResult<Value?> EvaluateValue(string path, Value? input, Value? data, EvalOptions? options = null) =>
+        EvaluateFirst(_root, $"__result__ = {path}", input, data, options);
 
-    /// <summary>Parses a Rego term (as in a case's <c>input_term</c>) and evaluates it to a ground value.</summary>
+    /// <summary>Parses a Rego term (as in a conformance case's <c>input_term</c>) and evaluates it to a ground value.</summary>
     public static RegoResult<Value> ParseValue(string term)
     {
+        var r = EvaluateFirst(new RuleNode([]), $"__result__ = {term}", null, null, null);
+        if (!r.IsOk) return RegoResult<Value>.Fail(r.Error!);
+        return r.Value is { } v
+            ? RegoResult<Value>.Ok(v)
+            : RegoResult<Value>.Fail(new RegoError(RegoErrorCodes.EvalType, $"term {term} is undefined"));
+    }
+
+    private static RegoResult<Value?> EvaluateFirst(RuleNode root, string query, Value? input, Value? data, EvalOptions? options)
+    {
         try
         {
-            var compiled = RegoCompiler.Compile([]);
-            var t = RegoCompiler.ParseTerm(term);
-            var resolver = new Resolver(compiled.Value!._root, [], [], []);
-            var body = RegoCompiler.ResolveQuery(compiled.Value._root, "__v__ = " + term, out _);
-            _ = t;
-            _ = resolver;
-            var evaluator = new Evaluator(compiled.Value._root, EvalOptions.Default);
-            var ctx = new EvalContext(null, ObjectValue.Empty, [], new Dictionary<string, Mock>());
-            var name = ((VarTerm)((UnifyExpr)body.Exprs[0]).Left).Name;
-            var b = evaluator.EvalQuery(ctx, body).FirstOrDefault();
-            return b?.Get(name) is { } v
-                ? RegoResult<Value>.Ok(v)
-                : RegoResult<Value>.Fail(new RegoError(RegoErrorCodes.EvalType, "term is undefined"));
+            var body = RegoCompiler.ResolveQuery(root, query, out var vars);
+            var evaluator = new Evaluator(root, options ?? EvalOptions.Default);
+            var ctx = new EvalContext(input, data ?? ObjectValue.Empty, [], new Dictionary<string, Mock>());
+            var first = evaluator.EvalQuery(ctx, body).FirstOrDefault();
+            return RegoResult<Value?>.Ok(first?.Get(vars["__result__"]));
         }
         catch (RegoException e)
         {
-            return RegoResult<Value>.Fail(e.ToError());
+            return RegoResult<Value?>.Fail(e.ToError());
         }
     }
 }

@@ -112,8 +112,6 @@ public static class RegoCompiler
         var resolved = resolver.ResolveQuery(body, out queryVars);
         return resolved;
     }
-
-    internal static Term ParseTerm(string text) => new Parser("term", text).ParseSingleTerm();
 }
 
 /// <summary>Renames local variables to unique names per scope and resolves rule, import and function references.</summary>
@@ -216,8 +214,7 @@ internal sealed class Resolver
     {
         var scope = new Scope(null);
         var resolved = ResolveBody(body, scope, isRuleBody: true);
-        queryVars = scope.Names.Where(kv => !kv.Key.StartsWith("__", StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        queryVars = scope.Names.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         return resolved;
     }
 

@@ -69,8 +69,6 @@ internal sealed class Evaluator
         _deadline = options.Timeout is { } t ? _time.GetTimestamp() + (long)(t.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
     }
 
-    public BuiltinContext BuiltinContext => new(_time);
-
     private void Tick()
     {
         if (++_steps > _options.MaxSteps)
@@ -923,12 +921,6 @@ internal sealed class Evaluator
     // ---- queries ----
 
     public IEnumerable<Bindings> EvalQuery(EvalContext ctx, Body body) => EvalBody(ctx, body, Bindings.Empty);
-
-    public Value? EvalGroundTerm(Term t)
-    {
-        var ctx = new EvalContext(null, ObjectValue.Empty, [], new Dictionary<string, Mock>());
-        return EvalTerm(ctx, t, Bindings.Empty).Select(x => x.Item1).FirstOrDefault();
-    }
 }
 
 /// <summary>Assembles a virtual document from rule outputs, detecting conflicting values.</summary>

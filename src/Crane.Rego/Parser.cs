@@ -263,13 +263,6 @@ internal sealed class Parser
         return new Body(exprs);
     }
 
-    public Term ParseSingleTerm()
-    {
-        var t = ParseTermIn(false);
-        if (Cur.Kind != TokenKind.Eof) throw Error($"unexpected {Describe(Cur)} after term");
-        return t;
-    }
-
     public Expr ParseTemplateExpr()
     {
         var e = ParseLiteral();

@@ -78,7 +78,7 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
     public static Value FromJson(JsonNode? node)
     {
         if (node is null) return Null;
-        using var doc = JsonDocument.Parse(node.ToJsonString());
+        using var doc = JsonDocument.Parse(node.ToJsonString(), new JsonDocumentOptions { MaxDepth = 512 });
         return FromJson(doc.RootElement);
     }
 

@@ -119,7 +119,7 @@ public sealed class AdmissionPolicyTests
     [Fact]
     public void MissingInputIsUndefinedNotAnError()
     {
-        var result = Compile().EvaluateValue("data.crane.admission.deny", null, Data);
+        var result = Compile().EvaluateValue("data.crane.admission.deny", (JsonNode?)null, Data);
 
         Assert.True(result.IsOk, result.Error?.ToString());
         Assert.Equal(SetValue.Empty, result.Value);

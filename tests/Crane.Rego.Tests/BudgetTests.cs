@@ -52,7 +52,7 @@ public sealed class BudgetTests
     {
         var policy = RegoCompiler.Compile("ok.rego", "package ok\n\ntotal := sum([x | some x in numbers.range(1, 100)])\n").Value!;
 
-        var result = policy.EvaluateValue("data.ok.total", null, null);
+        var result = policy.EvaluateValue("data.ok.total", (Value?)null, null);
 
         Assert.True(result.IsOk, result.Error?.ToString());
         Assert.Equal(Value.Number(5050), result.Value);

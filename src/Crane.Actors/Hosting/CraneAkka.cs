@@ -130,7 +130,7 @@ public static class CraneAkka
                         if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
                         {
                             system.Log.Warning("This member was downed: removing the containers of node {0}", options.NodeName);
-                            await NodeActor.RemoveOwnContainers(runtime, options.NodeName);
+                            await NodeActor.RemoveOwnContainers(runtime, options.NodeName, options.ContainerLabels);
                         }
 
                         return Akka.Done.Instance;

@@ -71,7 +71,11 @@ public sealed class NodeActor : ReceiveActor, IWithTimers, IWithStash
     public static Props Props(NodeOptions options, IContainerRuntime runtime, IActorRef scheduler, IActorRef workloads, EventPublisher events, TimeProvider time) =>
         Akka.Actor.Props.Create(() => new NodeActor(options, runtime, scheduler, workloads, events, time));
 
-    private Dictionary<string, string> OwnLabels => new() { ["crane.managed"] = "true", ["crane.node"] = _options.Name };
+    private Dictionary<string, string> OwnLabels => NodeLabels(_options.Name, _options.ContainerLabels);
+
+    /// <summary>The labels that pick a node's containers: the node name plus this cluster's --container-labels, so two clusters sharing an engine and node names leave each other alone.</summary>
+    public static Dictionary<string, string> NodeLabels(string node, IReadOnlyDictionary<string, string> containerLabels) =>
+        new(containerLabels) { ["crane.managed"] = "true", ["crane.node"] = node };
 
     protected override void PreStart()
     {
@@ -202,9 +206,10 @@ public sealed class NodeActor : ReceiveActor, IWithTimers, IWithStash
         var runtime = _runtime;
         var events = _replicaContext.Events;
         var me = _options.Name;
+        var extra = _options.ContainerLabels;
         async Task RemoveAsync()
         {
-            var left = await runtime.ListAsync(new Dictionary<string, string> { ["crane.managed"] = "true", ["crane.node"] = lost.Node }, CancellationToken.None);
+            var left = await runtime.ListAsync(NodeLabels(lost.Node, extra), CancellationToken.None);
             foreach (var c in left)
                 await runtime.RemoveAsync(c.Id, TimeSpan.FromSeconds(2), CancellationToken.None);
             if (left.Count > 0)
@@ -215,9 +220,9 @@ public sealed class NodeActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>Called when this member was downed by the cluster: its replicas run elsewhere by now, so its containers must go.</summary>
-    public static async Task RemoveOwnContainers(IContainerRuntime runtime, string node)
+    public static async Task RemoveOwnContainers(IContainerRuntime runtime, string node, IReadOnlyDictionary<string, string> containerLabels)
     {
-        var mine = await runtime.ListAsync(new Dictionary<string, string> { ["crane.managed"] = "true", ["crane.node"] = node }, CancellationToken.None);
+        var mine = await runtime.ListAsync(NodeLabels(node, containerLabels), CancellationToken.None);
         await Task.WhenAll(mine.Select(c => runtime.RemoveAsync(c.Id, TimeSpan.FromSeconds(2), CancellationToken.None)));
     }
 
