@@ -197,4 +197,34 @@ public sealed class PolicyFailureTests
         if (expected == HttpStatusCode.ServiceUnavailable)
             Assert.Null(await crane.Api.GetWorkloadAsync(name));
     }
+
+    [Fact]
+    public async Task A_policy_that_never_ends_gives_a_clear_error_and_Crane_keeps_running()
+    {
+        await using var crane = await CraneProcess.StartAsync();
+        // Four million combinations: far more steps than the evaluation budget allows.
+        var looping = """
+            package crane.admission
+
+            import rego.v1
+
+            deny contains "never" if {
+            	some a in numbers.range(1, 2000)
+            	some b in numbers.range(1, 2000)
+            	a * b < 0
+            }
+            """;
+        var put = await crane.Api.SendAsync(HttpMethod.Put, "/api/v1/policies/looping", looping, "text/plain");
+        Assert.Equal(HttpStatusCode.OK, put.Status);
+        var name = Specs.UniqueName("pol-loop");
+
+        var refused = await crane.Api.ApplyAsync($"name: {name}\nimage: crane/demo:latest\nreplicas: 0\n");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.Status);
+        Assert.Contains("eval_budget_exceeded", refused.Json.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await crane.Api.SendAsync(HttpMethod.Get, "/healthz")).Status);
+
+        await crane.Api.SendAsync(HttpMethod.Delete, "/api/v1/policies/looping");
+        Assert.Equal(HttpStatusCode.Created, (await crane.Api.ApplyAsync($"name: {name}\nimage: crane/demo:latest\nreplicas: 0\n")).Status);
+    }
 }
