@@ -145,8 +145,10 @@ public sealed class LoadBalancerActorTests : TestKit, IDisposable
     public async Task Stopping_the_actor_stops_its_nginx()
     {
         var lb = StartLoadBalancer();
-        await Eventually(async () => (await lb.Ask<LoadBalancerStatus>(GetLoadBalancer.Instance)).Running, "nginx runs");
-        var pid = int.Parse((await File.ReadAllTextAsync(Path.Combine(_prefix, "nginx.pid"))).Trim());
+        var pidFile = Path.Combine(_prefix, "nginx.pid");
+        // The master writes its pid file a moment after the process starts.
+        await Eventually(async () => (await lb.Ask<LoadBalancerStatus>(GetLoadBalancer.Instance)).Running && File.Exists(pidFile), "nginx runs and wrote its pid file");
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim());
 
         Watch(lb);
         Sys.Stop(lb);
