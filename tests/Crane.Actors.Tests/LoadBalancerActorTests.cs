@@ -147,8 +147,9 @@ public sealed class LoadBalancerActorTests : TestKit, IDisposable
         var lb = StartLoadBalancer();
         var pidFile = Path.Combine(_prefix, "nginx.pid");
         // The master writes its pid file a moment after the process starts.
-        await Eventually(async () => (await lb.Ask<LoadBalancerStatus>(GetLoadBalancer.Instance)).Running && File.Exists(pidFile), "nginx runs and wrote its pid file");
-        var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim());
+        var pid = 0;
+        await Eventually(async () => (await lb.Ask<LoadBalancerStatus>(GetLoadBalancer.Instance)).Running &&
+            File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), out pid), "nginx runs and wrote its pid file");
 
         Watch(lb);
         Sys.Stop(lb);
