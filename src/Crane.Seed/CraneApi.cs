@@ -177,9 +177,15 @@ internal static class CraneApi
         var policy = await registry.GetAsync<PolicySingleton>();
         var decision = await policy.Ask<ScalingDecision>(new EvaluateScaling(name, SpecJson.Serialize(current.Spec), current.DesiredReplicas, replicas), AskTimeout);
         var allowed = decision.Available ? decision.Allowed : replicas;
-        if (allowed != replicas)
+        var events = request.HttpContext.RequestServices.GetRequiredService<EventPublisher>();
+        if (!decision.Available)
         {
-            request.HttpContext.RequestServices.GetRequiredService<EventPublisher>().Warning("ScalingLimited", "Workload", name, null,
+            events.Warning("PolicyUnavailable", "Workload", name, null,
+                $"scaling policy could not answer ({decision.Error}); scaling to the requested {replicas}");
+        }
+        else if (allowed != replicas)
+        {
+            events.Warning("ScalingLimited", "Workload", name, null,
                 $"scale {current.DesiredReplicas} → {replicas} limited to {allowed} by {string.Join("; ", decision.Reasons)}");
         }
 

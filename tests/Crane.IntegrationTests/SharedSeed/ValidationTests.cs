@@ -111,4 +111,20 @@ public sealed class ValidationTests(SharedCraneFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, (await _crane.Api.DeleteAsync(name)).Status);
         Assert.Null(await _crane.Api.GetWorkloadAsync(name));
     }
+
+    [Fact]
+    public async Task A_huge_body_is_refused_with_a_clear_error_and_the_seed_keeps_answering()
+    {
+        // 4 MB of one deeply nested flow sequence, then of one long scalar.
+        foreach (var body in new[] { "name: huge\nimage: " + new string('[', 4_000_000), "name: huge\nimage: x\nenv: {A: \"" + new string('a', 4_000_000) + "\"}\nfoo: 1\n" })
+        {
+            var response = await _crane.Api.ApplyAsync(body);
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+            Assert.False(string.IsNullOrWhiteSpace(response.Json.GetProperty("error").GetString()));
+        }
+
+        Assert.Null(await _crane.Api.GetWorkloadAsync("huge"));
+        Assert.Equal(HttpStatusCode.OK, (await _crane.Api.SendAsync(HttpMethod.Get, "/healthz")).Status);
+    }
 }
