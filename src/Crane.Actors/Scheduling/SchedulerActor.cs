@@ -203,12 +203,18 @@ public sealed class SchedulerActor : ReceivePersistentActor
     /// <summary>The scheduling policy is asked first (input per node: {workload, replica, node}); placement follows its answer.</summary>
     private void AskPolicy(ScheduleReplica msg)
     {
+        var placed = _ledger.Values.SelectMany(e => e.Values).GroupBy(a => a.Node).ToDictionary(g => g.Key, g => g.Count());
+        var mine = _ledger.GetValueOrDefault(msg.Workload)?.Values.GroupBy(a => a.Node).ToDictionary(g => g.Key, g => g.Count())
+            ?? new Dictionary<string, int>();
         var nodes = _nodes.Values.Where(n => n.Up).Select(n => System.Text.Json.JsonSerializer.Serialize(new
         {
             name = n.Descriptor.Name,
             labels = n.Descriptor.Labels,
             capacity = new { cpu = n.Descriptor.CapacityCpu, memory = n.Descriptor.CapacityMemory },
             runtimes = n.Descriptor.Runtimes,
+            // replicas already on the node: all of them, and this workload's (for share and anti-affinity rules)
+            replicas = placed.GetValueOrDefault(n.Descriptor.Name),
+            workloadReplicas = mine.GetValueOrDefault(n.Descriptor.Name),
         })).ToList();
         var replyTo = Sender;
         _policy.Ask<SchedulingDecision>(new EvaluateScheduling(msg.Workload, SpecJson.Serialize(msg.Spec), msg.ReplicaId, nodes), PolicyTimeout)
