@@ -3,6 +3,7 @@
 # Usage: ./run.sh [--nodes N] [--http-port 8080] [--lb-port 8081] [--data-dir .crane-data] [--runtime docker|process]
 #   --nodes N   a local cluster: one control-only seed plus N crane-node processes (labels zone=a,b,c,...);
 #               stop, kill, pause or restart a node with scripts/node <stop|kill|pause|resume|start> <name>
+#   --policies  also load the sample Rego policies in deploy/policies (they deny the demo's :latest tag)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,6 +12,7 @@ lb_port=${CRANE_LB_PORT:-8081}
 data_dir=${CRANE_DATA_DIR:-.crane-data}
 runtime=""
 nodes=0
+policy_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --http-port) http_port=$2; shift 2 ;;
@@ -18,7 +20,8 @@ while [ $# -gt 0 ]; do
     --data-dir) data_dir=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
     --nodes) nodes=$2; shift 2 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    --policies) policy_args=(--policies-dir deploy/policies); shift ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -51,9 +54,9 @@ fi
 mkdir -p "$data_dir/pids"
 rm -f "$data_dir/http.port"
 if [ "$nodes" -gt 0 ]; then
-  src/Crane.Seed/bin/Release/net10.0/crane-seed --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" &
+  src/Crane.Seed/bin/Release/net10.0/crane-seed --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" "${policy_args[@]}" &
 else
-  src/Crane.Seed/bin/Release/net10.0/crane-seed --all-in-one --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" --runtime "$runtime" &
+  src/Crane.Seed/bin/Release/net10.0/crane-seed --all-in-one --http-port "$http_port" --lb-port "$lb_port" --data-dir "$data_dir" --runtime "$runtime" "${policy_args[@]}" &
 fi
 seed=$!
 echo $seed >"$data_dir/pids/seed.pid"
