@@ -18,7 +18,7 @@ public sealed record WorkloadState(
 
     public WorkloadState Apply(object evt) => evt switch
     {
-        WorkloadApplied e => this with { Spec = SpecJson.Deserialize(e.SpecJson), Generation = e.Generation, Desired = SpecJson.Deserialize(e.SpecJson).Replicas },
+        WorkloadApplied e => WithSpec(SpecJson.Deserialize(e.SpecJson), e.Generation),
         WorkloadScaled e => this with { Desired = e.Replicas, Spec = Spec! with { Replicas = e.Replicas } },
         WorkloadRestarted e => this with { Generation = e.Generation },
         ReplicaCreated e => this with { Replicas = Replicas.SetItem(e.ReplicaId, new ReplicaRecord(e.ReplicaId, e.Generation, null)) },
@@ -28,4 +28,6 @@ public sealed record WorkloadState(
         WorkloadDeleted e => Empty with { Generation = e.Generation },
         _ => this,
     };
+
+    private WorkloadState WithSpec(WorkloadSpec spec, long generation) => this with { Spec = spec, Generation = generation, Desired = spec.Replicas };
 }
