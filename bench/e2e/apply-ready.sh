@@ -21,193 +21,45 @@
 set -euo pipefail
 export LC_ALL=C
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 rounds=10
 warmup=1
 poll_ms=20
-out=""
 limited=false
-build=true
-keep_data=false
-image="crane/demo:latest"
 replicas=3
-cpu="0.1"
-memory="32Mi"
 memory_docker="32m"
-period=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
-    --poll-ms) poll_ms=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
     --limited-baseline) limited=true; shift ;;
-    --period) period=$2; shift 2 ;;
-    --no-build) build=false; shift ;;
-    --keep-data) keep_data=true; shift ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "apply-ready.sh: unknown option $1" >&2; exit 2 ;;
+    *) common_option "$@"; shift "$REPLY" ;;
   esac
 done
-[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "apply-ready.sh: --rounds must be a positive integer" >&2; exit 2; }
-[[ "$warmup" =~ ^[0-9]+$ ]] || { echo "apply-ready.sh: --warmup must be a non-negative integer" >&2; exit 2; }
-[[ "$poll_ms" =~ ^[1-9][0-9]*$ ]] || { echo "apply-ready.sh: --poll-ms must be a positive integer" >&2; exit 2; }
-poll_s=$(printf '0.%03d' "$poll_ms"); [ "$poll_ms" -ge 1000 ] && poll_s=$((poll_ms / 1000))
-
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+check_positive --rounds "$rounds"
+check_non_negative --warmup "$warmup"
+check_positive --poll-ms "$poll_ms"
+set_poll_s
 
 # ---------------------------------------------------------------- prerequisites
-need_apt=()
-command -v jq >/dev/null || need_apt+=(jq)
-command -v curl >/dev/null || need_apt+=(curl)
-command -v docker >/dev/null || need_apt+=(docker.io)
-[ -x /bin/busybox ] || need_apt+=(busybox-static)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing ${need_apt[*]} and not root to install them"
-  log "installing ${need_apt[*]}"
-  apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
-
-dockerd_pid=""
-if ! docker info >/dev/null 2>&1; then
-  command -v dockerd >/dev/null && [ "$(id -u)" = 0 ] || die "the Docker engine does not answer"
-  log "starting dockerd (ended again at exit)"
-  dockerd >/tmp/crane-bench-dockerd.log 2>&1 &
-  dockerd_pid=$!
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || die "dockerd did not come up (see /tmp/crane-bench-dockerd.log)"
-fi
-docker network inspect crane >/dev/null 2>&1 || docker network create --label crane.managed=true crane >/dev/null
-
-"$repo/images/demo/build.sh" >&2
-docker image inspect "$image" >/dev/null 2>&1 || die "$image is missing"
-
-seed_bin="$repo/src/Crane.Seed/bin/Release/net10.0/crane-seed"
-if $build; then
-  log "building crane-seed (Release)"
-  dotnet build "$repo/src/Crane.Seed" -c Release -v quiet -nologo >/tmp/crane-bench-build.$$.log 2>&1 ||
-    { cat /tmp/crane-bench-build.$$.log >&2; die "build failed"; }
-  rm -f /tmp/crane-bench-build.$$.log
-fi
-[ -x "$seed_bin" ] || die "$seed_bin not found (build it or drop --no-build)"
+ensure_tools
+ensure_docker
+build_demo_image
+if $build; then build_release src/Crane.Seed crane-seed; fi
+require_bin "$seed_bin"
 
 # ---------------------------------------------------------------- run state and cleanup
-id="$(printf '%06x' $(( ((RANDOM << 15) | RANDOM) & 0xffffff )))"
-label="crane.test=bench-$id"
-[ -n "$out" ] || out="$(mktemp -d "/tmp/crane-bench-e2e.XXXXXX")"
-mkdir -p "$out"
-data_dir="$(mktemp -d "/tmp/crane-bench-data.XXXXXX")"
-seed_pid=""
-tmp="$(mktemp -d "/tmp/crane-bench-tmp.XXXXXX")"
-
-remove_labelled() {
-  local ids
-  ids="$(docker ps -aq --filter "label=$label")"
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$seed_pid" ] && kill -0 "$seed_pid" 2>/dev/null; then
-    kill -TERM "$seed_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$seed_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$seed_pid" 2>/dev/null && kill -KILL "$seed_pid" 2>/dev/null || true
-    wait "$seed_pid" 2>/dev/null || true
-  fi
-  remove_labelled
-  rm -rf "$tmp"
-  if $keep_data; then log "crane data kept in $data_dir"; else rm -rf "$data_dir"; fi
-  if [ -n "$dockerd_pid" ]; then kill -TERM "$dockerd_pid" 2>/dev/null || true; wait "$dockerd_pid" 2>/dev/null || true; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---------------------------------------------------------------- helpers
-# Microseconds since the epoch, without forking (bash 5 $EPOCHREALTIME).
-now_us() { local t=$EPOCHREALTIME; REPLY=$(( 10#${t/./} )); }
-ms() { awk -v us="$1" 'BEGIN { printf "%.0f\n", us / 1000 }'; }
-
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-  done
-  die "no free port found"
-}
-
-# stats FILE: min median p90 max (ms), nearest-rank p90, median averages the middle pair.
-stats() {
-  sort -n "$1" | awk '{ v[NR] = $1 } END {
-    n = NR; med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    r = int(0.9 * n); if (r < 0.9 * n) r++; if (r < 1) r = 1
-    printf "%d %d %d %d\n", v[1], med, v[r], v[n] }'
-}
-
-api="" # set once crane-seed is up
+init_run e2e
+cleanup_own() { stop_seed; } # first part of the exit trap: end crane-seed
+install_cleanup
 
 # ---------------------------------------------------------------- crane-seed
-akka_port="$(free_port)"
-log "starting crane-seed: node bench-$id, akka port $akka_port, data $data_dir, output $out"
-"$seed_bin" --all-in-one --http-port 0 --akka-port "$akka_port" --data-dir "$data_dir" \
-  --node-name "bench-$id" --container-labels "$label" >"$out/crane-seed.log" 2>&1 &
-seed_pid=$!
+start_all_in_one_seed
 
-for _ in $(seq 1 600); do
-  kill -0 "$seed_pid" 2>/dev/null || { tail -20 "$out/crane-seed.log" >&2; die "crane-seed exited"; }
-  if [ -s "$data_dir/http.port" ]; then
-    api="http://127.0.0.1:$(cat "$data_dir/http.port")"
-    curl -fs -o /dev/null --max-time 1 "$api/readyz" && break
-  fi
-  sleep 0.1
-done
-curl -fs -o /dev/null --max-time 1 "$api/readyz" || die "crane-seed is not ready after 60 s"
-# The node must have registered with the scheduler before the first apply.
-for _ in $(seq 1 300); do
-  [ "$(curl -fs --max-time 1 "$api/api/v1/nodes" | jq --arg n "bench-$id" '[.[] | select(.name == $n and .status == "Ready")] | length' 2>/dev/null)" = 1 ] && break
-  sleep 0.1
-done
-[ "$(curl -fs --max-time 1 "$api/api/v1/nodes" | jq --arg n "bench-$id" '[.[] | select(.name == $n and .status == "Ready")] | length')" = 1 ] ||
-  die "node bench-$id did not register"
-log "crane-seed up at $api (pid $seed_pid)"
-
-spec() {
-  cat <<EOF
-name: $1
-image: $image
-replicas: $replicas
-port: 8080
-resources: {cpu: $cpu, memory: $memory}
-health:
-  readiness: {type: http, path: /ready, periodSeconds: $period}
-EOF
-}
-
-wait_gone() { # wait_gone FILTER... : until no container matches (60 s at most)
-  local args=() f
-  for f in "$@"; do args+=(--filter "$f"); done
-  for _ in $(seq 1 600); do
-    [ -z "$(docker ps -aq "${args[@]}")" ] && return 0
-    sleep 0.1
-  done
-  log "warning: containers matching $* still present after 60 s"
-  return 1
-}
-
-# Event times (ISO 8601 with 7 fractional digits and an offset) as microseconds since the epoch.
 events_us() { # events_us NAME -> lines "reason replica us"; the raw JSON is kept in $out
-  curl -fs --max-time 5 "$api/api/v1/events?workload=$1" >"$out/events-$1.json"
-  jq -r <"$out/events-$1.json" '
-    def us: capture("^(?<s>[^.]+?)(\\.(?<f>[0-9]+))?(?<z>Z|[+-][0-9:]+)$") as $c
-      | ($c.s + "Z" | fromdateiso8601) as $sec
-      | (($c.f // "0") + "000000")[0:6] as $frac
-      | (if $c.z == "Z" then 0 else ($c.z | capture("(?<sg>[+-])(?<h>[0-9]{2}):(?<m>[0-9]{2})") | ((.h|tonumber) * 3600 + (.m|tonumber) * 60) * (if .sg == "+" then 1 else -1 end)) end) as $off
-      | (($sec - $off) * 1000000 + ($frac | tonumber));
-    .[] | "\(.reason) \(.object.name) \(.time | us)"'
+  fetch_events "workload=$1" "$out/events-$1.json" '"\(.reason) \(.object.name) \(.time | us)"'
 }
 
 # ---------------------------------------------------------------- one Crane round
@@ -252,8 +104,7 @@ crane_round() { # crane_round NAME ROUND MEASURED
           printf "%.0f,%.0f", a / 1000, b / 1000 }' "$tmp/events.txt")
 
   # Delete and wait until its containers are gone before the next round.
-  curl -fs -o /dev/null --max-time 15 -X DELETE "$api/api/v1/workloads/$name" || log "warning: delete of $name failed"
-  wait_gone "label=$label" "label=crane.workload=$name" || true
+  delete_workload "$name"
 
   local tag=warmup
   if [ "$measured" = 1 ]; then
@@ -308,7 +159,7 @@ docker_round() { # docker_round KIND ROUND MEASURED EXTRA_ARGS...
 }
 
 # ---------------------------------------------------------------- run
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_before="$(load_avg)"
 log "load average before: $load_before"
 
 for w in $(seq 1 "$warmup"); do crane_round "bench-$id-w$w" "w$w" 0; done
@@ -325,36 +176,33 @@ for kind in "${kinds[@]}"; do
   for r in $(seq 1 "$rounds"); do docker_round "$kind" "$r" 1 "${extra[@]}"; done
 done
 
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_after="$(load_avg)"
 
 # ---------------------------------------------------------------- report
-read -r c_min c_med c_p90 c_max < <(stats "$tmp/crane.ms")
-read -r d_min d_med d_p90 d_max < <(stats "$tmp/docker.ms")
+read -r _ c_med _ _ < <(stats "$tmp/crane.ms")
+read -r _ d_med _ _ < <(stats "$tmp/docker.ms")
 ratio=$(awk -v a="$c_med" -v b="$d_med" 'BEGIN { printf "%.2f", a / b }')
 met=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.5) ? "MET" : "NOT MET" }')
 
 # Median of each breakdown column over the measured Crane rounds (relative to the POST).
-col_median() { tail -n +2 "$crane_csv" | cut -d, -f"$1" | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+breakdown() { col_median "$crane_csv" "$1"; }
 
 {
   echo
   echo "Apply -> ready, $replicas replicas of $image, $rounds rounds (+$warmup warm-up), poll every $poll_ms ms, readiness periodSeconds $period"
-  echo "load average before: $load_before   after: $load_after   cores: $(nproc)"
+  load_line
   echo
-  printf '%-26s %8s %8s %8s %8s\n' "series (ms)" min median p90 max
-  printf '%-26s %8s %8s %8s %8s\n' "crane apply->ready" "$c_min" "$c_med" "$c_p90" "$c_max"
-  printf '%-26s %8s %8s %8s %8s\n' "docker run x$replicas ->ready" "$d_min" "$d_med" "$d_p90" "$d_max"
-  if $limited; then
-    read -r l_min l_med l_p90 l_max < <(stats "$tmp/docker-limited.ms")
-    printf '%-26s %8s %8s %8s %8s\n' "docker run limited" "$l_min" "$l_med" "$l_p90" "$l_max"
-  fi
+  stats_header 26
+  stats_row 26 "crane apply->ready" "$tmp/crane.ms"
+  stats_row 26 "docker run x$replicas ->ready" "$tmp/docker.ms"
+  if $limited; then stats_row 26 "docker run limited" "$tmp/docker-limited.ms"; fi
   echo
   echo "ratio of medians (crane / docker): $ratio   target <= 1.5: $met"
   echo
   echo "crane breakdown, median over rounds, ms after the POST was sent (last replica to reach each step):"
-  echo "  POST answered $(col_median 4) | Applied $(col_median 5) | Scheduled $(col_median 6) | Pulling (RunAsync begins) $(col_median 7)"
-  echo "  Started $(col_median 8) | Ready $(col_median 9) | seen by poll $(col_median 10) | failed readiness probes per round $(col_median 11)"
-  echo "  slowest replica: Pulling -> Started (container create+start) $(col_median 13) | Started -> Ready (probing) $(col_median 14)"
+  echo "  POST answered $(breakdown 4) | Applied $(breakdown 5) | Scheduled $(breakdown 6) | Pulling (RunAsync begins) $(breakdown 7)"
+  echo "  Started $(breakdown 8) | Ready $(breakdown 9) | seen by poll $(breakdown 10) | failed readiness probes per round $(breakdown 11)"
+  echo "  slowest replica: Pulling -> Started (container create+start) $(breakdown 13) | Started -> Ready (probing) $(breakdown 14)"
   echo "  rounds with a failed first readiness probe: $(tail -n +2 "$crane_csv" | awk -F, '$11 > 0' | wc -l) of $rounds"
   echo
   echo "raw data: $out"

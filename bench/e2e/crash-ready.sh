@@ -23,172 +23,44 @@
 set -euo pipefail
 export LC_ALL=C
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 rounds=10
 warmup=1
 poll_ms=20
-out=""
-build=true
-keep_data=false
 consecutive=false
-image="crane/demo:latest"
-cpu="0.1"
-memory="32Mi"
-period=1
+replicas=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
-    --poll-ms) poll_ms=$2; shift 2 ;;
-    --period) period=$2; shift 2 ;;
     --consecutive) consecutive=true; shift ;;
-    --out) out=$2; shift 2 ;;
-    --no-build) build=false; shift ;;
-    --keep-data) keep_data=true; shift ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
-    *) echo "crash-ready.sh: unknown option $1" >&2; exit 2 ;;
+    *) common_option "$@"; shift "$REPLY" ;;
   esac
 done
-[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "crash-ready.sh: --rounds must be a positive integer" >&2; exit 2; }
-[[ "$warmup" =~ ^[0-9]+$ ]] || { echo "crash-ready.sh: --warmup must be a non-negative integer" >&2; exit 2; }
-[[ "$poll_ms" =~ ^[1-9][0-9]*$ ]] || { echo "crash-ready.sh: --poll-ms must be a positive integer" >&2; exit 2; }
+check_positive --rounds "$rounds"
+check_non_negative --warmup "$warmup"
+check_positive --poll-ms "$poll_ms"
 if $consecutive && [ $((rounds + warmup)) -gt 8 ]; then
-  echo "crash-ready.sh: --consecutive doubles the back-off per crash; keep --rounds + --warmup <= 8 (the 8th waits 128 s)" >&2; exit 2
+  usage_error "--consecutive doubles the back-off per crash; keep --rounds + --warmup <= 8 (the 8th waits 128 s)"
 fi
-poll_s=$(printf '0.%03d' "$poll_ms"); [ "$poll_ms" -ge 1000 ] && poll_s=$((poll_ms / 1000))
-
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+set_poll_s
 
 # ---------------------------------------------------------------- prerequisites
-need_apt=()
-command -v jq >/dev/null || need_apt+=(jq)
-command -v curl >/dev/null || need_apt+=(curl)
-command -v docker >/dev/null || need_apt+=(docker.io)
-[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need_apt+=(nginx-light)
-[ -x /bin/busybox ] || need_apt+=(busybox-static)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing ${need_apt[*]} and not root to install them"
-  log "installing ${need_apt[*]}"
-  apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
-
-dockerd_pid=""
-if ! docker info >/dev/null 2>&1; then
-  command -v dockerd >/dev/null && [ "$(id -u)" = 0 ] || die "the Docker engine does not answer"
-  log "starting dockerd (ended again at exit)"
-  dockerd >/tmp/crane-bench-dockerd.log 2>&1 &
-  dockerd_pid=$!
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || die "dockerd did not come up (see /tmp/crane-bench-dockerd.log)"
-fi
-docker network inspect crane >/dev/null 2>&1 || docker network create --label crane.managed=true crane >/dev/null
-
-"$repo/images/demo/build.sh" >&2
-docker image inspect "$image" >/dev/null 2>&1 || die "$image is missing"
-
-seed_bin="$repo/src/Crane.Seed/bin/Release/net10.0/crane-seed"
-if $build; then
-  log "building crane-seed (Release)"
-  dotnet build "$repo/src/Crane.Seed" -c Release -v quiet -nologo >/tmp/crane-bench-build.$$.log 2>&1 ||
-    { cat /tmp/crane-bench-build.$$.log >&2; die "build failed"; }
-  rm -f /tmp/crane-bench-build.$$.log
-fi
-[ -x "$seed_bin" ] || die "$seed_bin not found (build it or drop --no-build)"
+ensure_tools nginx
+ensure_docker
+build_demo_image
+if $build; then build_release src/Crane.Seed crane-seed; fi
+require_bin "$seed_bin"
 
 # ---------------------------------------------------------------- run state and cleanup
-id="$(printf '%06x' $(( ((RANDOM << 15) | RANDOM) & 0xffffff )))"
-label="crane.test=bench-$id"
-[ -n "$out" ] || out="$(mktemp -d "/tmp/crane-bench-crash.XXXXXX")"
-mkdir -p "$out"
-data_dir="$(mktemp -d "/tmp/crane-bench-data.XXXXXX")"
-seed_pid=""
-tmp="$(mktemp -d "/tmp/crane-bench-tmp.XXXXXX")"
-
-remove_labelled() {
-  local ids
-  ids="$(docker ps -aq --filter "label=$label")"
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$seed_pid" ] && kill -0 "$seed_pid" 2>/dev/null; then
-    kill -TERM "$seed_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$seed_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$seed_pid" 2>/dev/null && kill -KILL "$seed_pid" 2>/dev/null || true
-    wait "$seed_pid" 2>/dev/null || true
-  fi
-  remove_labelled
-  rm -rf "$tmp"
-  if $keep_data; then log "crane data kept in $data_dir"; else rm -rf "$data_dir"; fi
-  if [ -n "$dockerd_pid" ]; then kill -TERM "$dockerd_pid" 2>/dev/null || true; wait "$dockerd_pid" 2>/dev/null || true; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---------------------------------------------------------------- helpers
-# Microseconds since the epoch, without forking (bash 5 $EPOCHREALTIME).
-now_us() { local t=$EPOCHREALTIME; REPLY=$(( 10#${t/./} )); }
-ms() { awk -v us="$1" 'BEGIN { printf "%.0f\n", us / 1000 }'; }
-
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-  done
-  die "no free port found"
-}
-
-# stats FILE: min median p90 max (ms), nearest-rank p90, median averages the middle pair.
-stats() {
-  sort -n "$1" | awk '{ v[NR] = $1 } END {
-    n = NR; med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    r = int(0.9 * n); if (r < 0.9 * n) r++; if (r < 1) r = 1
-    printf "%d %d %d %d\n", v[1], med, v[r], v[n] }'
-}
-
-api="" # set once crane-seed is up
+init_run crash
+cleanup_own() { stop_seed; } # first part of the exit trap: end crane-seed
+install_cleanup
 
 # ---------------------------------------------------------------- crane-seed
-akka_port="$(free_port)"
-log "starting crane-seed: node bench-$id, akka port $akka_port, data $data_dir, output $out"
-"$seed_bin" --all-in-one --http-port 0 --lb-port 0 --akka-port "$akka_port" --data-dir "$data_dir" \
-  --node-name "bench-$id" --container-labels "$label" >"$out/crane-seed.log" 2>&1 &
-seed_pid=$!
-
-for _ in $(seq 1 600); do
-  kill -0 "$seed_pid" 2>/dev/null || { tail -20 "$out/crane-seed.log" >&2; die "crane-seed exited"; }
-  if [ -s "$data_dir/http.port" ]; then
-    api="http://127.0.0.1:$(cat "$data_dir/http.port")"
-    curl -fs -o /dev/null --max-time 1 "$api/readyz" && break
-  fi
-  sleep 0.1
-done
-curl -fs -o /dev/null --max-time 1 "$api/readyz" || die "crane-seed is not ready after 60 s"
-for _ in $(seq 1 300); do
-  [ "$(curl -fs --max-time 1 "$api/api/v1/nodes" | jq --arg n "bench-$id" '[.[] | select(.name == $n and .status == "Ready")] | length' 2>/dev/null)" = 1 ] && break
-  sleep 0.1
-done
-[ "$(curl -fs --max-time 1 "$api/api/v1/nodes" | jq --arg n "bench-$id" '[.[] | select(.name == $n and .status == "Ready")] | length')" = 1 ] ||
-  die "node bench-$id did not register"
-log "crane-seed up at $api (pid $seed_pid)"
-
-spec() {
-  cat <<EOF
-name: $1
-image: $image
-replicas: 1
-port: 8080
-resources: {cpu: $cpu, memory: $memory}
-health:
-  readiness: {type: http, path: /ready, periodSeconds: $period}
-EOF
-}
+start_all_in_one_seed --lb-port 0
 
 # replica_state NAME -> "id containerId ready restarts" of the only replica, or nothing
 replica_state() {
@@ -210,25 +82,8 @@ apply_ready() { # apply_ready NAME : apply and wait (120 s at most) until the re
   die "$1 not ready after 120 s"
 }
 
-delete_gone() { # delete_gone NAME : delete and wait until its containers are gone
-  curl -fs -o /dev/null --max-time 15 -X DELETE "$api/api/v1/workloads/$1" || log "warning: delete of $1 failed"
-  for _ in $(seq 1 600); do
-    [ -z "$(docker ps -aq --filter "label=$label" --filter "label=crane.workload=$1")" ] && return 0
-    sleep 0.1
-  done
-  log "warning: containers of $1 still present after 60 s"
-}
-
-# Event times (ISO 8601 with 7 fractional digits and an offset) as microseconds since the epoch.
-events_us() { # events_us NAME -> lines "id reason us message"; the raw JSON is kept in $out
-  curl -fs --max-time 5 "$api/api/v1/events?workload=$1" >"$out/events-$1.json"
-  jq -r <"$out/events-$1.json" '
-    def us: capture("^(?<s>[^.]+?)(\\.(?<f>[0-9]+))?(?<z>Z|[+-][0-9:]+)$") as $c
-      | ($c.s + "Z" | fromdateiso8601) as $sec
-      | (($c.f // "0") + "000000")[0:6] as $frac
-      | (if $c.z == "Z" then 0 else ($c.z | capture("(?<sg>[+-])(?<h>[0-9]{2}):(?<m>[0-9]{2})") | ((.h|tonumber) * 3600 + (.m|tonumber) * 60) * (if .sg == "+" then 1 else -1 end)) end) as $off
-      | (($sec - $off) * 1000000 + ($frac | tonumber));
-    .[] | select(.object.kind == "Replica") | "\(.id) \(.reason) \(.time | us) \(.message)"'
+events_us() { # events_us NAME -> lines "id reason us message" of the replicas; the raw JSON is kept in $out
+  fetch_events "workload=$1" "$out/events-$1.json" 'select(.object.kind == "Replica") | "\(.id) \(.reason) \(.time | us) \(.message)"'
 }
 
 # ---------------------------------------------------------------- one crash round
@@ -282,7 +137,7 @@ crash_round() { # crash_round NAME ROUND MEASURED
 }
 
 # ---------------------------------------------------------------- run
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_before="$(load_avg)"
 log "load average before: $load_before"
 
 total_rounds=$((warmup + rounds))
@@ -293,26 +148,20 @@ if $consecutive; then
     measured=1; [ "$r" -le "$warmup" ] && measured=0
     crash_round "$name" "$r" "$measured"
   done
-  delete_gone "$name"
+  delete_workload "$name"
 else
   for r in $(seq 1 "$total_rounds"); do
     name="bench-$id-$r"
     measured=1; [ "$r" -le "$warmup" ] && measured=0
     apply_ready "$name"
     crash_round "$name" "$r" "$measured"
-    delete_gone "$name"
+    delete_workload "$name"
   done
 fi
 
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_after="$(load_avg)"
 
 # ---------------------------------------------------------------- report
-row() { # row LABEL FILE
-  if [ -s "$2" ]; then
-    read -r a b c d < <(stats "$2")
-    printf '%-44s %8s %8s %8s %8s\n' "$1" "$a" "$b" "$c" "$d"
-  fi
-}
 backoffs=$(tail -n +2 "$csv" | cut -d, -f5 | tr '\n' ' ')
 read -r _ own_med own_p90 _ < <(stats "$tmp/own.ms")
 met=$(awk -v m="$own_med" -v p="$own_p90" 'BEGIN { print (p <= 2000) ? "MET (p90)" : (m <= 2000) ? "MET (median), not at p90" : "NOT MET" }')
@@ -320,14 +169,14 @@ met=$(awk -v m="$own_med" -v p="$own_p90" 'BEGIN { print (p <= 2000) ? "MET (p90
   echo
   echo "Crash -> ready, one replica of $image, $rounds rounds (+$warmup warm-up), $($consecutive && echo "consecutive crashes of one replica" || echo "a fresh workload per round"), poll every $poll_ms ms, readiness periodSeconds $period"
   echo "back-off in force per measured round (ms): $backoffs"
-  echo "load average before: $load_before   after: $load_after   cores: $(nproc)"
+  load_line
   echo
-  printf '%-44s %8s %8s %8s %8s\n' "series (ms)" min median p90 max
-  row "docker kill -> ready again (total)" "$tmp/total.ms"
-  row "total minus back-off (Crane's own part)" "$tmp/own.ms"
-  row "  kill -> ContainerDied event" "$tmp/died.ms"
-  row "  back-off over -> Restarted (new container)" "$tmp/create.ms"
-  row "  Restarted -> Ready event" "$tmp/probe.ms"
+  stats_header 44
+  stats_row 44 "docker kill -> ready again (total)" "$tmp/total.ms"
+  stats_row 44 "total minus back-off (Crane's own part)" "$tmp/own.ms"
+  stats_row 44 "  kill -> ContainerDied event" "$tmp/died.ms"
+  stats_row 44 "  back-off over -> Restarted (new container)" "$tmp/create.ms"
+  stats_row 44 "  Restarted -> Ready event" "$tmp/probe.ms"
   echo
   echo "target: total <= 2 s plus back-off: $met"
   echo

@@ -28,152 +28,55 @@
 set -euo pipefail
 export LC_ALL=C
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 rounds=6
 poll_ms=50
-out=""
-build=true
-keep_data=false
-image="crane/demo:latest"
 replicas=6
-cpu="0.1"
-memory="32Mi"
-period=1
 zones=(a b c)
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --rounds) rounds=$2; shift 2 ;;
-    --poll-ms) poll_ms=$2; shift 2 ;;
-    --period) period=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
-    --no-build) build=false; shift ;;
-    --keep-data) keep_data=true; shift ;;
     -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
-    *) echo "failover.sh: unknown option $1" >&2; exit 2 ;;
+    *) common_option "$@"; shift "$REPLY" ;;
   esac
 done
-[[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 5 ] || { echo "failover.sh: --rounds must be an integer >= 5" >&2; exit 2; }
-[[ "$poll_ms" =~ ^[1-9][0-9]*$ ]] || { echo "failover.sh: --poll-ms must be a positive integer" >&2; exit 2; }
-poll_s=$(printf '0.%03d' "$poll_ms"); [ "$poll_ms" -ge 1000 ] && poll_s=$((poll_ms / 1000))
-
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+[[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 5 ] || usage_error "--rounds must be an integer >= 5"
+check_positive --poll-ms "$poll_ms"
+set_poll_s
 
 # ---------------------------------------------------------------- prerequisites
-need_apt=()
-command -v jq >/dev/null || need_apt+=(jq)
-command -v curl >/dev/null || need_apt+=(curl)
-command -v docker >/dev/null || need_apt+=(docker.io)
-[ -x /bin/busybox ] || need_apt+=(busybox-static)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing ${need_apt[*]} and not root to install them"
-  log "installing ${need_apt[*]}"
-  apt-get update -qq >/dev/null && apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
-
-dockerd_pid=""
-if ! docker info >/dev/null 2>&1; then
-  command -v dockerd >/dev/null && [ "$(id -u)" = 0 ] || die "the Docker engine does not answer"
-  log "starting dockerd (ended again at exit)"
-  dockerd >/tmp/crane-bench-dockerd.log 2>&1 &
-  dockerd_pid=$!
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
-  docker info >/dev/null 2>&1 || die "dockerd did not come up (see /tmp/crane-bench-dockerd.log)"
-fi
-docker network inspect crane >/dev/null 2>&1 || docker network create --label crane.managed=true crane >/dev/null
-
-"$repo/images/demo/build.sh" >&2
-docker image inspect "$image" >/dev/null 2>&1 || die "$image is missing"
-
-seed_bin="$repo/src/Crane.Seed/bin/Release/net10.0/crane-seed"
+ensure_tools
+ensure_docker
+build_demo_image
 node_bin="$repo/src/Crane.Node/bin/Release/net10.0/crane-node"
-if $build; then
-  for project in src/Crane.Seed src/Crane.Node; do
-    log "building $project (Release)"
-    dotnet build "$repo/$project" -c Release -v quiet -nologo >/tmp/crane-bench-build.$$.log 2>&1 ||
-      { cat /tmp/crane-bench-build.$$.log >&2; die "build failed"; }
-  done
-  rm -f /tmp/crane-bench-build.$$.log
-fi
-[ -x "$seed_bin" ] || die "$seed_bin not found (build it or drop --no-build)"
-[ -x "$node_bin" ] || die "$node_bin not found (build it or drop --no-build)"
+if $build; then build_release src/Crane.Seed; build_release src/Crane.Node; fi
+require_bin "$seed_bin"
+require_bin "$node_bin"
 hocon="$repo/src/Crane.Node/bin/Release/net10.0/hocon/crane.conf"
 [ -f "$hocon" ] || hocon="$repo/hocon/crane.conf"
 
 # ---------------------------------------------------------------- run state and cleanup
-id="$(printf '%06x' $(( ((RANDOM << 15) | RANDOM) & 0xffffff )))"
-label="crane.test=bench-$id"
-[ -n "$out" ] || out="$(mktemp -d "/tmp/crane-bench-failover.XXXXXX")"
-mkdir -p "$out"
-data_dir="$(mktemp -d "/tmp/crane-bench-data.XXXXXX")"
+init_run failover
 mkdir -p "$data_dir/pids"
-tmp="$(mktemp -d "/tmp/crane-bench-tmp.XXXXXX")"
 names=()
 for i in "${!zones[@]}"; do names+=("bench-$id-n$((i + 1))"); done
 
-remove_labelled() {
-  local ids
-  ids="$(docker ps -aq --filter "label=$label")"
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
-}
-
-end_pid() { # end_pid PID: SIGCONT (in case it was paused), SIGTERM, then SIGKILL after 10 s
-  local pid=$1
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -CONT "$pid" 2>/dev/null || true
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  local f
-  for f in "$data_dir"/pids/*.pid; do [ -f "$f" ] && end_pid "$(cat "$f")"; done
+cleanup_own() { # first part of the exit trap: end the members and the seed's NGINX, keep the member logs
+  local f pid nginx_pid_file="$data_dir/seed/nginx/nginx.pid"
+  for f in "$data_dir"/pids/*.pid; do if [ -f "$f" ]; then end_pid "$(cat "$f")"; fi; done
   # NGINX of the seed: only the master whose command line names this run's prefix.
-  local nginx_pid_file="$data_dir/seed/nginx/nginx.pid" pid
   if [ -f "$nginx_pid_file" ]; then
     pid=$(cat "$nginx_pid_file")
     if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-p $data_dir/seed/nginx "; then kill -QUIT "$pid" 2>/dev/null || true; fi
   fi
-  remove_labelled
-  for f in "$data_dir"/*.log; do [ -f "$f" ] && cp "$f" "$out/" 2>/dev/null; done
-  rm -rf "$tmp"
-  if $keep_data; then log "crane data kept in $data_dir"; else rm -rf "$data_dir"; fi
-  if [ -n "$dockerd_pid" ]; then kill -TERM "$dockerd_pid" 2>/dev/null || true; wait "$dockerd_pid" 2>/dev/null || true; fi
-  exit "$rc"
+  for f in "$data_dir"/*.log; do if [ -f "$f" ]; then cp "$f" "$out/" 2>/dev/null || true; fi; done
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---------------------------------------------------------------- helpers
-now_us() { local t=$EPOCHREALTIME; REPLY=$(( 10#${t/./} )); }
-ms() { awk -v us="$1" 'BEGIN { printf "%.0f\n", us / 1000 }'; }
-
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-  done
-  die "no free port found"
-}
-
-# stats FILE: min median p90 max (ms), nearest-rank p90, median averages the middle pair.
-stats() {
-  sort -n "$1" | awk '{ v[NR] = $1 } END {
-    n = NR; med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-    r = int(0.9 * n); if (r < 0.9 * n) r++; if (r < 1) r = 1
-    printf "%d %d %d %d\n", v[1], med, v[r], v[n] }'
-}
+install_cleanup
 
 hocon_value() { # hocon_value KEY: the first "KEY = value" in crane.conf
   sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/p" "$hocon" | head -1
 }
-
-api="" # set once crane-seed is up
 
 ready_nodes() { # number of this run's nodes with status Ready
   curl -fs --max-time 2 "$api/api/v1/nodes" | jq --arg p "bench-$id-" '[.[] | select((.name | startswith($p)) and .status == "Ready")] | length' 2>/dev/null || echo 0
@@ -191,19 +94,10 @@ wait_nodes_ready() {
 # ---------------------------------------------------------------- the cluster
 akka_port="$(free_port)"
 log "starting crane-seed (control only): akka port $akka_port, data $data_dir, output $out"
-"$seed_bin" --http-port 0 --lb-port 0 --akka-port "$akka_port" --data-dir "$data_dir/seed" \
-  --container-labels "$label" >"$data_dir/seed.log" 2>&1 &
-echo $! >"$data_dir/pids/seed.pid"
-seed_pid=$!
-for _ in $(seq 1 600); do
-  kill -0 "$seed_pid" 2>/dev/null || { tail -20 "$data_dir/seed.log" >&2; die "crane-seed exited"; }
-  if [ -s "$data_dir/seed/http.port" ]; then
-    api="http://127.0.0.1:$(cat "$data_dir/seed/http.port")"
-    curl -fs -o /dev/null --max-time 1 "$api/readyz" && break
-  fi
-  sleep 0.1
-done
-curl -fs -o /dev/null --max-time 1 "$api/readyz" || die "crane-seed is not ready after 60 s"
+launch_seed "$data_dir/seed.log" --http-port 0 --lb-port 0 --akka-port "$akka_port" --data-dir "$data_dir/seed" \
+  --container-labels "$label"
+echo "$seed_pid" >"$data_dir/pids/seed.pid"
+wait_seed_api "$data_dir/seed" "$data_dir/seed.log"
 
 for i in "${!names[@]}"; do
   name=${names[$i]}
@@ -218,39 +112,8 @@ log "cluster up at $api: seed pid $seed_pid, nodes ${names[*]}"
 
 node_ctl() { CRANE_DATA_DIR="$data_dir" "$repo/scripts/node" "$@"; }
 
-spec() {
-  cat <<EOF
-name: $1
-image: $image
-replicas: $replicas
-port: 8080
-resources: {cpu: $cpu, memory: $memory}
-health:
-  readiness: {type: http, path: /ready, periodSeconds: $period}
-EOF
-}
-
-# Event times (ISO 8601 with 7 fractional digits and an offset) as microseconds since the epoch.
 events_us() { # events_us QUERY FILE -> lines "reason object node us"; the raw JSON is kept in FILE
-  curl -fs --max-time 5 "$api/api/v1/events?$1" >"$2"
-  jq -r <"$2" '
-    def us: capture("^(?<s>[^.]+?)(\\.(?<f>[0-9]+))?(?<z>Z|[+-][0-9:]+)$") as $c
-      | ($c.s + "Z" | fromdateiso8601) as $sec
-      | (($c.f // "0") + "000000")[0:6] as $frac
-      | (if $c.z == "Z" then 0 else ($c.z | capture("(?<sg>[+-])(?<h>[0-9]{2}):(?<m>[0-9]{2})") | ((.h|tonumber) * 3600 + (.m|tonumber) * 60) * (if .sg == "+" then 1 else -1 end)) end) as $off
-      | (($sec - $off) * 1000000 + ($frac | tonumber));
-    .[] | "\(.reason) \(.object.name) \(.node // "-") \(.time | us)"'
-}
-
-wait_gone() { # wait_gone FILTER... : until no container matches (60 s at most)
-  local args=() f
-  for f in "$@"; do args+=(--filter "$f"); done
-  for _ in $(seq 1 600); do
-    [ -z "$(docker ps -aq "${args[@]}")" ] && return 0
-    sleep 0.1
-  done
-  log "warning: containers matching $* still present after 60 s"
-  return 1
+  fetch_events "$1" "$2" '"\(.reason) \(.object.name) \(.node // "-") \(.time | us)"'
 }
 
 # ---------------------------------------------------------------- one round
@@ -307,42 +170,40 @@ failover_round() { # failover_round ROUND
   log "round $round: killed $victim ($lost of $replicas replicas; was $placement): $(ms "$total") ms  [unreachable $unreachable, lost $node_lost, rescheduled $rescheduled, scheduled $scheduled, started $started, ready $readyev, orphans removed $orphans]"
 
   # Back to the starting state: workload gone, the killed node started again with its flags and Ready.
-  curl -fs -o /dev/null --max-time 15 -X DELETE "$api/api/v1/workloads/$name" || log "warning: delete of $name failed"
-  wait_gone "label=$label" "label=crane.workload=$name" || true
+  delete_workload "$name"
   node_ctl start "$victim" >/dev/null
   wait_nodes_ready
 }
 
 # ---------------------------------------------------------------- run
-load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_before="$(load_avg)"
 log "load average before: $load_before"
 for r in $(seq 1 "$rounds"); do failover_round "$r"; done
-load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+load_after="$(load_avg)"
 
 # ---------------------------------------------------------------- report
-read -r f_min f_med f_p90 f_max < <(stats "$tmp/total.ms")
+read -r _ f_med _ _ < <(stats "$tmp/total.ms")
 met=$(awk -v m="$f_med" 'BEGIN { print (m <= 10000) ? "MET" : "NOT MET" }')
-col_median() { tail -n +2 "$csv" | cut -d, -f"$1" | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-col_range() { tail -n +2 "$csv" | cut -d, -f"$1" | grep -v '^$' | sort -n | awk 'NR == 1 { a = $1 } { b = $1 } END { if (NR) printf "%s-%s", a, b; else printf "-" }'; }
+breakdown() { printf '%s (%s)' "$(col_median "$csv" "$1")" "$(col_range "$csv" "$1")"; } # median (range) of a column
 
 {
   echo
   echo "Node failover: 1 seed + ${#names[@]} nodes, $replicas replicas of $image (2 per node), SIGKILL of one node per round,"
   echo "$rounds rounds, poll every $poll_ms ms, readiness periodSeconds $period"
-  echo "load average before: $load_before   after: $load_after   cores: $(nproc)"
+  load_line
   echo "settings ($hocon): failure-detector heartbeat-interval $(hocon_value heartbeat-interval), acceptable-heartbeat-pause $(hocon_value acceptable-heartbeat-pause),"
   echo "  threshold $(hocon_value threshold); split-brain-resolver $(hocon_value active-strategy), stable-after $(hocon_value stable-after);"
   echo "  gossip-interval $(hocon_value gossip-interval), leader-actions-interval $(hocon_value leader-actions-interval)"
   echo
-  printf '%-34s %8s %8s %8s %8s\n' "series (ms)" min median p90 max
-  printf '%-34s %8s %8s %8s %8s\n' "SIGKILL -> 6 ready off the node" "$f_min" "$f_med" "$f_p90" "$f_max"
+  stats_header 34
+  stats_row 34 "SIGKILL -> 6 ready off the node" "$tmp/total.ms"
   echo
   echo "target p50 <= 10000 ms: $met"
   echo
   echo "breakdown, median (range) over rounds, ms after the SIGKILL (last replacement to reach each step):"
-  echo "  NodeUnreachable $(col_median 5) ($(col_range 5)) | NodeLost $(col_median 6) ($(col_range 6)) | Rescheduled $(col_median 7) ($(col_range 7))"
-  echo "  Scheduled $(col_median 8) ($(col_range 8)) | Started $(col_median 9) ($(col_range 9)) | Ready $(col_median 10) ($(col_range 10))"
-  echo "  seen by poll $(col_median 4) ($(col_range 4)) | OrphansRemoved (peer removed the dead node's containers) $(col_median 11) ($(col_range 11))"
+  echo "  NodeUnreachable $(breakdown 5) | NodeLost $(breakdown 6) | Rescheduled $(breakdown 7)"
+  echo "  Scheduled $(breakdown 8) | Started $(breakdown 9) | Ready $(breakdown 10)"
+  echo "  seen by poll $(breakdown 4) | OrphansRemoved (peer removed the dead node's containers) $(breakdown 11)"
   echo
   echo "per round: $csv"
   echo "raw data: $out"

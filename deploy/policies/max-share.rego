@@ -2,8 +2,8 @@
 # node holds more than half (rounded up) of a workload's replicas"; the scheduling input does not
 # carry how many replicas of the workload each node already runs, so it cannot be checked per
 # node. Instead a workload that may run 2 or more replicas (replicas or autoscaling.max) must ask
-# for strategy spread, which puts each replica on the feasible node with the fewest replicas of
-# that workload (with a spreadKey: in the label group with the fewest). Naming no strategy is
+# for strategy spread, which scores highest the feasible node with the fewest replicas of that
+# workload (with a spreadKey: the label group with the fewest). Naming no strategy is
 # refused too: the cluster default (--default-strategy) is not part of the input. Spread only
 # prefers emptier nodes; with too few feasible nodes it still stacks replicas.
 #

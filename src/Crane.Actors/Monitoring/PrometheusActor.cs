@@ -1,0 +1,359 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Crane.Actors.Events;
+using Crane.Actors.LoadBalancing;
+
+namespace Crane.Actors.Monitoring;
+
+/// <summary>Where Crane's own Prometheus lives and how it scrapes; <see cref="Directory"/> is a folder under --data-dir.</summary>
+public sealed record PrometheusOptions(
+    string Directory,
+    int Port,
+    IReadOnlyList<string> SelfTargets,
+    string PrometheusBinary = "prometheus",
+    string PromtoolBinary = "promtool")
+{
+    public TimeSpan ScrapeInterval { get; init; } = PrometheusConfig.DefaultScrapeInterval;
+
+    /// <summary>The autoscaler looks minutes back, not days: keep the TSDB small.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromHours(6);
+
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>The metrics endpoints of every running replica; replaces the previous set.</summary>
+public sealed record ScrapeTargets(IReadOnlyList<ScrapeTarget> Targets);
+
+/// <summary>A new scrape interval or set of Crane's own endpoints: checked with promtool, then reloaded.</summary>
+public sealed record ConfigurePrometheus(TimeSpan ScrapeInterval, IReadOnlyList<string> SelfTargets);
+
+public sealed record GetPrometheus
+{
+    public static readonly GetPrometheus Instance = new();
+}
+
+public sealed record PrometheusStatus(string Url, bool Running, int? Pid, int Targets, int Reloads, string? LastError);
+
+/// <summary>
+/// Owns one Prometheus process: writes prometheus.yml and the file_sd targets file under its directory, starts
+/// Prometheus, restarts it with backoff when it exits and stops it with the actor. Targets change by rewriting the
+/// targets file atomically (Prometheus watches it); a config change is checked with promtool and applied with
+/// POST /-/reload, and a config that fails the check never replaces the running one.
+/// </summary>
+public sealed class PrometheusActor : ReceiveActor, IWithTimers
+{
+    private sealed record StartNow;
+
+    private sealed record Exited(int Pid, int ExitCode);
+
+    private sealed record Applied(string Config);
+
+    private sealed record Rejected(string Error);
+
+    private static readonly Nodes.Backoff RestartBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
+
+    private readonly PrometheusOptions _options;
+    private readonly EventPublisher _events;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private Process? _prometheus;
+    private string _appliedConfig = "";
+    private string? _writtenTargets;
+    private int _targets;
+    private int _reloads;
+    private int _crashes;
+    private string? _lastError;
+    private DateTimeOffset _startedAt;
+    private ConfigurePrometheus? _pendingConfig;
+    private bool _applying;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public PrometheusActor(PrometheusOptions options, EventPublisher events)
+    {
+        _options = options;
+        _events = events;
+        Receive<ScrapeTargets>(OnScrapeTargets);
+        Receive<ConfigurePrometheus>(OnConfigure);
+        Receive<Applied>(OnApplied);
+        Receive<Rejected>(OnRejected);
+        Receive<StartNow>(_ => Start());
+        Receive<Exited>(OnExited);
+        Receive<GetPrometheus>(_ => Sender.Tell(new PrometheusStatus(Url, _prometheus is { HasExited: false }, _prometheus?.Id,
+            _targets, _reloads, _lastError)));
+    }
+
+    public static Props Props(PrometheusOptions options, EventPublisher events) =>
+        Akka.Actor.Props.Create(() => new PrometheusActor(options, events));
+
+    private string Url => $"http://127.0.0.1:{_options.Port}";
+
+    private string ConfigPath => Path.Combine(_options.Directory, "prometheus.yml");
+
+    private string TargetsPath => Path.Combine(_options.Directory, "targets", "replicas.json");
+
+    private string PidPath => Path.Combine(_options.Directory, "prometheus.pid");
+
+    private string LogPath => Path.Combine(_options.Directory, "prometheus.log");
+
+    protected override void PreStart()
+    {
+        Directory.CreateDirectory(Path.Combine(_options.Directory, "targets"));
+        Directory.CreateDirectory(Path.Combine(_options.Directory, "data"));
+        WriteTargets([]);
+        _appliedConfig = PrometheusConfig.Render(_options.ScrapeInterval, _options.SelfTargets, TargetsPath);
+        File.WriteAllText(ConfigPath, _appliedConfig);
+        StopLeftover().PipeTo(Self, success: () => new StartNow(), failure: _ => new StartNow());
+    }
+
+    protected override void PostStop()
+    {
+        if (_prometheus is { HasExited: false } prometheus)
+        {
+            // SIGTERM lets Prometheus flush its head block and release the TSDB lock.
+            Signals.Send(prometheus.Id, Signals.Terminate);
+            if (!prometheus.WaitForExit(_options.StopGrace))
+                prometheus.Kill(entireProcessTree: true);
+        }
+
+        _prometheus?.Dispose();
+        _http.Dispose();
+        TryDelete(PidPath);
+    }
+
+    private void Start()
+    {
+        if (_prometheus is { HasExited: false })
+            return;
+        try
+        {
+            var info = new ProcessStartInfo(_options.PrometheusBinary)
+            {
+                ArgumentList =
+                {
+                    $"--config.file={ConfigPath}",
+                    $"--storage.tsdb.path={Path.Combine(_options.Directory, "data")}",
+                    $"--storage.tsdb.retention.time={PrometheusConfig.Duration(_options.Retention)}",
+                    $"--web.listen-address=127.0.0.1:{_options.Port}",
+                    "--web.enable-lifecycle",
+                },
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+            var process = Process.Start(info) ?? throw new InvalidOperationException("prometheus did not start");
+            var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
+            // Prometheus logs to stderr; an unread pipe would fill and block it.
+            process.ErrorDataReceived += (_, e) => Append(log, e.Data);
+            process.OutputDataReceived += (_, e) => Append(log, e.Data);
+            process.BeginErrorReadLine();
+            process.BeginOutputReadLine();
+            process.EnableRaisingEvents = true;
+            var self = Self;
+            var pid = process.Id;
+            process.Exited += (_, _) =>
+            {
+                // Runs on a pool thread, possibly after PostStop disposed the process: nothing may throw here.
+                var exitCode = -1;
+                try
+                {
+                    process.WaitForExit();
+                    exitCode = process.ExitCode;
+                }
+                catch (InvalidOperationException)
+                {
+                }
+
+                lock (log)
+                    log.Dispose();
+                self.Tell(new Exited(pid, exitCode));
+            };
+            _prometheus = process;
+            _startedAt = DateTimeOffset.UtcNow;
+            File.WriteAllText(PidPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            _log.Info("Prometheus started (pid {0}) on {1}, directory {2}", pid, Url, _options.Directory);
+            _events.Normal("PrometheusStarted", "Prometheus", "prometheus", null, $"Prometheus started on {Url}");
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            _lastError = $"cannot start prometheus ({_options.PrometheusBinary}): {ex.Message}";
+            _log.Error(_lastError);
+            _events.Warning("PrometheusFailed", "Prometheus", "prometheus", null, _lastError);
+        }
+    }
+
+    private static void Append(StreamWriter log, string? line)
+    {
+        if (line is null)
+            return;
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private void OnExited(Exited exited)
+    {
+        if (_prometheus is null || _prometheus.Id != exited.Pid)
+            return;
+        _crashes = RestartBackoff.NextCrashCount(_crashes, DateTimeOffset.UtcNow - _startedAt);
+        var delay = RestartBackoff.Delay(_crashes);
+        _lastError = $"prometheus exited with code {exited.ExitCode}; see {LogPath}";
+        _events.Warning("PrometheusFailed", "Prometheus", "prometheus", null, $"{_lastError}; restarting it in {delay.TotalSeconds:0}s");
+        _prometheus.Dispose();
+        _prometheus = null;
+        TryDelete(PidPath);
+        Timers.StartSingleTimer("restart-prometheus", new StartNow(), delay);
+    }
+
+    private void OnScrapeTargets(ScrapeTargets msg)
+    {
+        try
+        {
+            WriteTargets(msg.Targets);
+            _targets = msg.Targets.Count;
+        }
+        catch (IOException ex)
+        {
+            _lastError = $"cannot write {TargetsPath}: {ex.Message}";
+            _events.Warning("PrometheusTargetsFailed", "Prometheus", "prometheus", null, _lastError);
+        }
+    }
+
+    /// <summary>Write a temp file and rename it over the old one, so Prometheus never reads half a file.</summary>
+    private void WriteTargets(IEnumerable<ScrapeTarget> targets)
+    {
+        var json = PrometheusConfig.RenderTargets(targets);
+        if (json == _writtenTargets)
+            return;
+        var temp = TargetsPath + ".tmp";
+        File.WriteAllText(temp, json);
+        File.Move(temp, TargetsPath, overwrite: true);
+        _writtenTargets = json;
+    }
+
+    private void OnConfigure(ConfigurePrometheus msg)
+    {
+        _pendingConfig = msg;
+        if (!_applying)
+            ApplyPending();
+    }
+
+    private void ApplyPending()
+    {
+        if (_pendingConfig is not { } next)
+            return;
+        _pendingConfig = null;
+        string config;
+        try
+        {
+            config = PrometheusConfig.Render(next.ScrapeInterval, next.SelfTargets, TargetsPath);
+        }
+        catch (ArgumentException ex)
+        {
+            OnRejected(new Rejected(ex.Message));
+            return;
+        }
+
+        if (config == _appliedConfig)
+            return;
+        _applying = true;
+        var candidate = ConfigPath + ".new";
+        var running = _prometheus is { HasExited: false };
+        async Task<object> ApplyAsync()
+        {
+            await File.WriteAllTextAsync(candidate, config);
+            var check = await RunPromtool("check", "config", candidate);
+            if (check.ExitCode != 0)
+            {
+                TryDelete(candidate);
+                return new Rejected(check.Output.Trim());
+            }
+
+            File.Move(candidate, ConfigPath, overwrite: true);
+            if (!running)
+                return new Applied(config);
+            using var response = await _http.PostAsync($"{Url}/-/reload", content: null);
+            return response.IsSuccessStatusCode
+                ? new Applied(config)
+                : new Rejected($"reload failed: {(int)response.StatusCode} {(await response.Content.ReadAsStringAsync()).Trim()}");
+        }
+
+        ApplyAsync().PipeTo(Self, failure: ex => new Rejected(ex.Message));
+    }
+
+    private void OnApplied(Applied applied)
+    {
+        _applying = false;
+        _appliedConfig = applied.Config;
+        _reloads++;
+        _lastError = null;
+        _events.Normal("PrometheusReloaded", "Prometheus", "prometheus", null, "Prometheus config checked and reloaded");
+        ApplyPending();
+    }
+
+    private void OnRejected(Rejected rejected)
+    {
+        _applying = false;
+        _lastError = rejected.Error;
+        _log.Warning("Prometheus config rejected, keeping the running one: {0}", rejected.Error);
+        _events.Warning("PrometheusConfigRejected", "Prometheus", "prometheus", null, $"new config rejected, the running one stays: {rejected.Error}");
+        ApplyPending();
+    }
+
+    /// <summary>A Prometheus of ours left over from a Crane that was killed holds the port and the TSDB lock: stop it.</summary>
+    private async Task StopLeftover()
+    {
+        if (!File.Exists(PidPath) || !int.TryParse((await File.ReadAllTextAsync(PidPath)).Trim(), out var pid))
+            return;
+        var cmdline = $"/proc/{pid}/cmdline";
+        // Only a Prometheus of this very directory: a stale pid may belong to anyone.
+        if (!File.Exists(cmdline) || !(await File.ReadAllTextAsync(cmdline)).Split('\0').Contains($"--config.file={ConfigPath}", StringComparer.Ordinal))
+            return;
+        Signals.Send(pid, Signals.Terminate);
+        var deadline = DateTime.UtcNow + _options.StopGrace;
+        while (File.Exists(cmdline) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        if (File.Exists(cmdline))
+        {
+            using var leftover = Process.GetProcessById(pid);
+            leftover.Kill();
+        }
+    }
+
+    private async Task<(int ExitCode, string Output)> RunPromtool(params string[] args)
+    {
+        var info = new ProcessStartInfo(_options.PromtoolBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        try
+        {
+            using var process = Process.Start(info)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await stderr + await stdout);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (127, $"cannot run {_options.PromtoolBinary}: {ex.Message}");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

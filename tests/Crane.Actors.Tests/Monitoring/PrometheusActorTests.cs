@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Crane.Actors.Events;
+using Crane.Actors.Monitoring;
+
+namespace Crane.Actors.Tests.Monitoring;
+
+/// <summary>Against a real Prometheus (package prometheus) scraping a real HTTP /metrics endpoint on loopback.</summary>
+public sealed class PrometheusActorTests : TestKit, IDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("crane-prom-test-").FullName;
+    private readonly int _port = FreePort();
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly HttpListener _metrics = new();
+    private readonly int _metricsPort = FreePort();
+    private readonly HashSet<int> _pids = [];
+    private string _lastAnswer = "(nothing yet)";
+
+    public PrometheusActorTests() : base(TestConfig.Cluster)
+    {
+        _metrics.Prefixes.Add($"http://127.0.0.1:{_metricsPort}/");
+        _metrics.Start();
+        _ = Task.Run(ServeMetrics);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private async Task ServeMetrics()
+    {
+        while (_metrics.IsListening)
+        {
+            HttpListenerContext ctx;
+            try
+            {
+                ctx = await _metrics.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            var body = "# TYPE demo_up gauge\ndemo_up 1\n"u8.ToArray();
+            ctx.Response.ContentType = "text/plain; version=0.0.4";
+            ctx.Response.OutputStream.Write(body);
+            ctx.Response.Close();
+        }
+    }
+
+    private string SelfTarget => $"127.0.0.1:{_metricsPort}";
+
+    private IActorRef StartPrometheus() =>
+        Sys.ActorOf(PrometheusActor.Props(
+            new PrometheusOptions(_dir, _port, [SelfTarget]) { ScrapeInterval = TimeSpan.FromSeconds(1), Retention = TimeSpan.FromHours(1) },
+            new EventPublisher(Sys, TimeProvider.System)));
+
+    private async Task<PrometheusStatus> Status(IActorRef prometheus)
+    {
+        var status = await prometheus.Ask<PrometheusStatus>(GetPrometheus.Instance, TimeSpan.FromSeconds(5));
+        if (status.Pid is { } pid)
+            _pids.Add(pid);
+        return status;
+    }
+
+    private async Task Eventually(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"timed out after {Deadline.TotalSeconds:0}s waiting until {what}; last answer: {_lastAnswer}; " +
+                            $"prometheus log: {TryRead(Path.Combine(_dir, "prometheus.log"))}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static string TryRead(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return text.Length > 4000 ? text[^4000..] : text;
+        }
+        catch (IOException)
+        {
+            return "(none)";
+        }
+    }
+
+    private async Task<bool> Ready()
+    {
+        try
+        {
+            using var response = await _http.GetAsync($"http://127.0.0.1:{_port}/-/ready");
+            _lastAnswer = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException e)
+        {
+            _lastAnswer = e.Message;
+            return false;
+        }
+    }
+
+    private async Task<JsonArray> ActiveTargets()
+    {
+        var json = await _http.GetStringAsync($"http://127.0.0.1:{_port}/api/v1/targets?state=active");
+        _lastAnswer = json;
+        return JsonNode.Parse(json)!["data"]!["activeTargets"]!.AsArray();
+    }
+
+    private async Task<IActorRef> StartReady()
+    {
+        var prometheus = StartPrometheus();
+        await Eventually(async () => (await Status(prometheus)).Running, "Prometheus runs");
+        await Eventually(Ready, "GET /-/ready answers 200");
+        return prometheus;
+    }
+
+    [Fact]
+    public async Task Starts_prometheus_on_its_loopback_port()
+    {
+        var prometheus = await StartReady();
+
+        var status = await Status(prometheus);
+        Assert.Equal($"http://127.0.0.1:{_port}", status.Url);
+        Assert.True(status.Running);
+        Assert.Contains("--web.enable-lifecycle", await File.ReadAllTextAsync($"/proc/{status.Pid}/cmdline"));
+    }
+
+    [Fact]
+    public async Task A_replica_target_is_scraped_with_its_labels()
+    {
+        var prometheus = await StartReady();
+
+        prometheus.Tell(new ScrapeTargets([new ScrapeTarget("127.0.0.1", _metricsPort, "demo", "demo-1", "node-a")]));
+
+        await Eventually(async () => (await ActiveTargets()).Any(t =>
+            t!["labels"]!["job"]!.GetValue<string>() == "replicas" &&
+            t["labels"]!["workload"]?.GetValue<string>() == "demo" &&
+            t["labels"]!["replica"]?.GetValue<string>() == "demo-1" &&
+            t["labels"]!["node"]?.GetValue<string>() == "node-a" &&
+            t["health"]!.GetValue<string>() == "up"), "the replica target is up with workload/replica/node labels");
+        Assert.Equal(1, (await Status(prometheus)).Targets);
+        await Eventually(async () =>
+        {
+            var json = await _http.GetStringAsync($"http://127.0.0.1:{_port}/api/v1/query?query=" + Uri.EscapeDataString("demo_up{job=\"replicas\",workload=\"demo\"}"));
+            _lastAnswer = json;
+            return JsonNode.Parse(json)!["data"]!["result"]!.AsArray().Count == 1;
+        }, "demo_up of the replica is queryable");
+
+        prometheus.Tell(new ScrapeTargets([]));
+        await Eventually(async () => !(await ActiveTargets()).Any(t => t!["labels"]!["job"]!.GetValue<string>() == "replicas"),
+            "the replica target is gone once the replica is");
+    }
+
+    [Fact]
+    public async Task A_config_change_is_checked_and_a_bad_one_never_replaces_the_running_one()
+    {
+        var prometheus = await StartReady();
+        var configPath = Path.Combine(_dir, "prometheus.yml");
+        var good = await File.ReadAllTextAsync(configPath);
+
+        // A URL is not a host:port; promtool refuses it.
+        prometheus.Tell(new ConfigurePrometheus(TimeSpan.FromSeconds(2), ["http://127.0.0.1:1/metrics"]));
+        await Eventually(async () => (await Status(prometheus)).LastError is not null, "the bad config was rejected");
+        Assert.Contains("not a valid hostname", (await Status(prometheus)).LastError);
+        Assert.Equal(good, await File.ReadAllTextAsync(configPath));
+        Assert.Equal(0, (await Status(prometheus)).Reloads);
+        Assert.True(await Ready());
+
+        prometheus.Tell(new ConfigurePrometheus(TimeSpan.FromSeconds(2), [SelfTarget]));
+        await Eventually(async () => (await Status(prometheus)).Reloads == 1, "the good config was reloaded");
+        Assert.Null((await Status(prometheus)).LastError);
+        await Eventually(async () =>
+        {
+            var json = await _http.GetStringAsync($"http://127.0.0.1:{_port}/api/v1/status/config");
+            _lastAnswer = json;
+            return JsonNode.Parse(json)!["data"]!["yaml"]!.GetValue<string>().Contains("scrape_interval: 2s", StringComparison.Ordinal);
+        }, "the running Prometheus uses the new scrape interval");
+    }
+
+    [Fact]
+    public async Task Restarts_prometheus_when_it_dies()
+    {
+        var prometheus = await StartReady();
+        var first = (await Status(prometheus)).Pid!.Value;
+
+        using (var process = Process.GetProcessById(first))
+            process.Kill();
+
+        await Eventually(async () => (await Status(prometheus)) is { Running: true, Pid: { } pid } && pid != first, "a new Prometheus replaced the killed one");
+        await Eventually(Ready, "the new Prometheus is ready");
+        Assert.Contains("exited", (await Status(prometheus)).LastError);
+    }
+
+    [Fact]
+    public async Task Stopping_the_actor_stops_its_prometheus()
+    {
+        var prometheus = await StartReady();
+        var pid = (await Status(prometheus)).Pid!.Value;
+
+        Watch(prometheus);
+        Sys.Stop(prometheus);
+        ExpectTerminated(prometheus, TimeSpan.FromSeconds(20));
+
+        await Eventually(() => Task.FromResult(!Directory.Exists($"/proc/{pid}")), $"prometheus {pid} exited");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        // Whatever the test's outcome: no Prometheus of this test outlives it. Only pids we saw, and only if still ours.
+        foreach (var pid in _pids)
+        {
+            try
+            {
+                var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+                if (!cmdline.Contains(_dir, StringComparison.Ordinal))
+                    continue;
+                using var process = Process.GetProcessById(pid);
+                process.Kill();
+                process.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        _metrics.Close();
+        _http.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
