@@ -21,6 +21,7 @@ install_missing() {
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
   command -v hey >/dev/null 2>&1 || need+=(hey)
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+  command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then

@@ -4,7 +4,8 @@
 #
 # Globals the functions read: rounds, poll_ms, out, build, keep_data, image, replicas, cpu, memory,
 # period (options), seed_bin. Globals they set: poll_s (set_poll_s), dockerd_pid (ensure_docker), id,
-# label, out, data_dir, tmp (init_run), seed_pid (launch_seed), akka_port, api (wait_seed_api).
+# label, out, data_dir, tmp (init_run), seed_pid (launch_seed), api (wait_seed_api), akka_port
+# (start_all_in_one_seed).
 # Each script defines cleanup_own (its processes and files), which the exit trap runs first.
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -119,7 +119,7 @@ public sealed class PolicySampleTests
         var loaded = PolicyFiles.Read(PoliciesDir);
 
         Assert.Equal(
-            new[] { "allowed-repositories", "gpu-nodes", "image-tags", "max-share", "probes", "replica-limits-scaling", "replica-limits", "resources" },
+            new[] { "allowed-repositories", "gpu-nodes", "image-tags", "max-share-per-node", "max-share", "probes", "replica-limits-scaling", "replica-limits", "resources" },
             loaded.Select(p => p.Id));
         Assert.All(loaded, p => Assert.Equal(Enforcement.Deny, p.Enforcement));
     }
@@ -320,5 +320,22 @@ public sealed class PolicySampleTests
         Assert.Equal(Sorted(expectedDeny.ToArray()), Messages(merged.Value!, "data.crane.admission.deny", input));
         Assert.Equal(expectedWarn, Messages(merged.Value!, "data.crane.admission.warn", input));
         Assert.Equal(5, Messages(merged.Value!, "data.crane.admission.deny", input).Length);
+    }
+
+    [Theory]
+    // 4 replicas: at most ceil(4 / 2) = 2 per node, so a node holding 2 gets no third
+    [InlineData(4, 1)]
+    [InlineData(4, 2, "node n1 already holds 2 of the 4 replicas of api (at most 2 per node)")]
+    // 3 replicas: at most ceil(3 / 2) = 2
+    [InlineData(3, 1)]
+    [InlineData(3, 2, "node n1 already holds 2 of the 3 replicas of api (at most 2 per node)")]
+    // one replica is never limited
+    [InlineData(1, 0)]
+    public void Max_share_per_node_keeps_a_node_from_holding_more_than_half_of_a_workload(int replicas, int onNode, params string[] expected)
+    {
+        var input = Scheduling(Workload(Compliant with { Replicas = replicas }), new JsonObject());
+        input["node"]!["workloadReplicas"] = onNode;
+
+        Assert.Equal(expected, Messages(Compile("max-share-per-node"), "data.crane.scheduling.deny", input));
     }
 }
