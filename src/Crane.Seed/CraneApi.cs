@@ -19,7 +19,8 @@ namespace Crane.Seed;
 
 internal static class CraneApi
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    // Generous: the first write after a start pays for JIT and journal initialisation, which a loaded host stretches.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public static void MapCraneApi(this WebApplication app)
     {
@@ -245,12 +246,25 @@ internal static class CraneApi
         return Results.Ok(await log.Ask<List<CraneEvent>>(new QueryEvents(filter), AskTimeout));
     }
 
-    private static IResult Ready(ActorSystem system)
+    /// <summary>Ready once this member is Up and the control plane answers: scheduler, policy singleton and shard coordinator.</summary>
+    private static async Task<IResult> Ready(ActorSystem system, ActorRegistry registry)
     {
         var cluster = Cluster.Get(system);
-        return cluster.SelfMember.Status == MemberStatus.Up
-            ? Results.Ok(new { status = "ready" })
-            : Error(503, $"cluster member is {cluster.SelfMember.Status}");
+        if (cluster.SelfMember.Status != MemberStatus.Up)
+            return Error(503, $"cluster member is {cluster.SelfMember.Status}");
+        var timeout = TimeSpan.FromSeconds(2);
+        try
+        {
+            await (await registry.GetAsync<SchedulerSingleton>()).Ask<NodeList>(GetNodes.Instance, timeout);
+            await (await registry.GetAsync<PolicySingleton>()).Ask<PolicyListView>(ListPolicies.Instance, timeout);
+            await (await registry.GetAsync<WorkloadRegion>()).Ask<CurrentRegions>(GetCurrentRegions.Instance, timeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return Error(503, "the control plane is starting (scheduler, policy or sharding coordinator not answering yet)");
+        }
+
+        return Results.Ok(new { status = "ready" });
     }
 }
 

@@ -8,7 +8,8 @@ namespace Crane.Seed;
 /// <summary>PUT/GET/DELETE /api/v1/policies/{id}: Rego modules as text/plain; ?enforcement=deny|warn|dryrun on PUT.</summary>
 internal static class PolicyApi
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    // Generous: the first write after a start pays for JIT and journal initialisation, which a loaded host stretches.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     public static void Map(RouteGroupBuilder api)
     {
