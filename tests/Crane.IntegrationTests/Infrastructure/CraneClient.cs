@@ -16,7 +16,7 @@ public sealed class CraneClient : IDisposable
         Http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
         {
             BaseAddress = baseAddress,
-            Timeout = TimeSpan.FromSeconds(20),
+            Timeout = TimeSpan.FromSeconds(40),
         };
     }
 
