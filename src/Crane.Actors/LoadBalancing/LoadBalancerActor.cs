@@ -204,50 +204,20 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>An NGINX master of ours left over from a Crane that was killed still holds the port: quit it.</summary>
-    private async Task StopLeftoverMaster()
-    {
-        var pidFile = Path.Combine(_options.Prefix, "nginx.pid");
-        if (!File.Exists(pidFile) || !int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), out var pid))
-            return;
-        var cmdline = $"/proc/{pid}/cmdline";
-        // Only a process that is an nginx master of this very prefix: a stale pid may belong to anyone.
-        if (!File.Exists(cmdline) || !(await File.ReadAllTextAsync(cmdline)).Replace('\0', ' ').Contains($"-p {_options.Prefix} ", StringComparison.Ordinal))
-            return;
-        Signals.Send(pid, Signals.Quit);
-        for (var i = 0; i < 50 && File.Exists(cmdline); i++)
-            await Task.Delay(100);
-    }
+    private Task StopLeftoverMaster() =>
+        // nginx rewrites its process title, so the arguments appear joined by spaces: match "-p <prefix> ".
+        ChildProcess.StopLeftover(Path.Combine(_options.Prefix, "nginx.pid"),
+            cmdline => cmdline.Replace('\0', ' ').Contains($"-p {_options.Prefix} ", StringComparison.Ordinal),
+            Signals.Quit, TimeSpan.FromSeconds(5), killAfterWait: false);
 
-    private async Task<(int ExitCode, string Output)> RunNginx(params string[] args)
+    /// <summary>nginx with this prefix, config (unless -c is given) and error log, then <paramref name="args"/>.</summary>
+    private Task<(int ExitCode, string Output)> RunNginx(params string[] args)
     {
-        var info = new ProcessStartInfo(_options.NginxBinary)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        info.ArgumentList.Add("-p");
-        info.ArgumentList.Add(_options.Prefix);
+        var all = new List<string> { "-p", _options.Prefix };
         if (!args.Contains("-c"))
-        {
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(ConfigPath);
-        }
-
-        info.ArgumentList.Add("-e");
-        info.ArgumentList.Add(Path.Combine(_options.Prefix, "error.log"));
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        try
-        {
-            using var process = Process.Start(info)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return (process.ExitCode, await stderr + await stdout);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (127, $"cannot run {_options.NginxBinary}: {ex.Message}");
-        }
+            all.AddRange(["-c", ConfigPath]);
+        all.AddRange(["-e", Path.Combine(_options.Prefix, "error.log")]);
+        all.AddRange(args);
+        return ChildProcess.Run(_options.NginxBinary, all);
     }
 }

@@ -308,43 +308,12 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>A Prometheus of ours left over from a Crane that was killed holds the port and the TSDB lock: stop it.</summary>
-    private async Task StopLeftover()
-    {
-        if (!File.Exists(PidPath) || !int.TryParse((await File.ReadAllTextAsync(PidPath)).Trim(), out var pid))
-            return;
-        var cmdline = $"/proc/{pid}/cmdline";
-        // Only a Prometheus of this very directory: a stale pid may belong to anyone.
-        if (!File.Exists(cmdline) || !(await File.ReadAllTextAsync(cmdline)).Split('\0').Contains($"--config.file={ConfigPath}", StringComparer.Ordinal))
-            return;
-        Signals.Send(pid, Signals.Terminate);
-        var deadline = DateTime.UtcNow + _options.StopGrace;
-        while (File.Exists(cmdline) && DateTime.UtcNow < deadline)
-            await Task.Delay(100);
-        if (File.Exists(cmdline))
-        {
-            using var leftover = Process.GetProcessById(pid);
-            leftover.Kill();
-        }
-    }
+    private Task StopLeftover() =>
+        ChildProcess.StopLeftover(PidPath,
+            cmdline => cmdline.Split('\0').Contains($"--config.file={ConfigPath}", StringComparer.Ordinal),
+            Signals.Terminate, _options.StopGrace, killAfterWait: true);
 
-    private async Task<(int ExitCode, string Output)> RunPromtool(params string[] args)
-    {
-        var info = new ProcessStartInfo(_options.PromtoolBinary) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args)
-            info.ArgumentList.Add(a);
-        try
-        {
-            using var process = Process.Start(info)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return (process.ExitCode, await stderr + await stdout);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (127, $"cannot run {_options.PromtoolBinary}: {ex.Message}");
-        }
-    }
+    private Task<(int ExitCode, string Output)> RunPromtool(params string[] args) => ChildProcess.Run(_options.PromtoolBinary, args);
 
     private static void TryDelete(string path)
     {
