@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace Crane.Actors.LoadBalancing;
+
+/// <summary>What the owners of NGINX and Prometheus both do with the programs they run.</summary>
+internal static class ChildProcess
+{
+    /// <summary>Runs a tool to its end (nginx -t, promtool check); exit code and stderr + stdout, 127 when it cannot start.</summary>
+    public static async Task<(int ExitCode, string Output)> Run(string binary, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+            info.ArgumentList.Add(a);
+        try
+        {
+            using var process = Process.Start(info)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await stderr + await stdout);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (127, $"cannot run {binary}: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A process of ours left over from a Crane that was killed (found by its pid file) holds a port
+    /// or a lock: signal it and wait for it to go, killing it after the wait when asked. Only a
+    /// process whose command line <paramref name="isOurs"/> accepts: a stale pid may belong to anyone.
+    /// </summary>
+    public static async Task StopLeftover(string pidFile, Func<string, bool> isOurs, int signal, TimeSpan wait, bool killAfterWait)
+    {
+        if (!File.Exists(pidFile) || !int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), out var pid))
+            return;
+        var cmdline = $"/proc/{pid}/cmdline";
+        if (!File.Exists(cmdline) || !isOurs(await File.ReadAllTextAsync(cmdline)))
+            return;
+        Signals.Send(pid, signal);
+        var deadline = DateTime.UtcNow + wait;
+        while (File.Exists(cmdline) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        if (killAfterWait && File.Exists(cmdline))
+        {
+            using var leftover = Process.GetProcessById(pid);
+            leftover.Kill();
+        }
+    }
+}
