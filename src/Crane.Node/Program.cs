@@ -1,11 +1,10 @@
 using Crane.Actors.Hosting;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Prometheus;
 
 CraneOptions options;
 try
 {
-    options = CraneOptions.Parse(args, defaultAkkaPort: 0);
+    options = CraneOptions.Parse(args, defaultAkkaPort: 0, defaultHttpPort: 0);
     if (options.SeedNodes.Count == 0)
         throw new ArgumentException("--seed-nodes is required (e.g. --seed-nodes 127.0.0.1:4053)");
 }
@@ -15,13 +14,28 @@ catch (ArgumentException ex)
     return 2;
 }
 
-var builder = Host.CreateApplicationBuilder();
+// A node serves only /metrics (its containers' CPU and memory, its replicas' probes) and /healthz; port 0 picks a free one.
+var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o =>
 {
     o.SingleLine = true;
     o.TimestampFormat = "HH:mm:ss.fff ";
 });
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+builder.WebHost.UseUrls($"http://{options.Hostname}:{options.HttpPort}");
 builder.Services.AddCrane(options, control: false, worker: true);
-await builder.Build().RunAsync();
+
+var app = builder.Build();
+app.MapMetrics("/metrics");
+app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var port = new Uri(app.Urls.First()).Port;
+    File.WriteAllText(Path.Combine(options.DataDir, "http.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    CraneAkka.AnnounceMetrics(app.Services.GetRequiredService<Akka.Actor.ActorSystem>(), options, control: false, worker: true, port);
+    app.Logger.LogInformation("crane-node {Node} serving /metrics on http://{Host}:{Port}", options.NodeName, options.Hostname, port);
+});
+
+await app.RunAsync();
 return 0;

@@ -125,6 +125,43 @@ public sealed class DockerRuntime : IContainerRuntime
         }
     }
 
+    /// <summary>One sample from the engine's stats collector, which answers at its next tick (up to 1 s, even
+    /// with <c>one-shot</c>). The working set is usage minus inactive file pages, as <c>docker stats</c> and cAdvisor
+    /// compute it: <c>total_inactive_file</c> on cgroup v1, <c>inactive_file</c> on v2.</summary>
+    public async Task<ContainerStats?> StatsAsync(string containerId, CancellationToken ct)
+    {
+        ContainerStatsResponse? sample = null;
+        try
+        {
+            await _client.Containers.GetContainerStatsAsync(
+                containerId,
+                new ContainerStatsParameters { Stream = false, OneShot = true },
+                new SynchronousProgress<ContainerStatsResponse>(s => sample = s),
+                ct).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+
+        // A container that is not running yields an empty sample: no read time, no memory usage.
+        if (sample is null || sample.Read == default || sample.MemoryStats?.Usage is not { } usage || sample.CPUStats?.CPUUsage is not { } cpu)
+        {
+            return null;
+        }
+
+        var memory = sample.MemoryStats.Stats;
+        var inactiveFile = memory is null ? 0
+            : memory.TryGetValue("total_inactive_file", out var v1) ? v1
+            : memory.TryGetValue("inactive_file", out var v2) ? v2
+            : 0;
+        var workingSet = usage > inactiveFile ? usage - inactiveFile : 0;
+        return new ContainerStats(
+            cpu.TotalUsage / 1e9,
+            (long)Math.Min(workingSet, long.MaxValue),
+            new DateTimeOffset(DateTime.SpecifyKind(sample.Read, DateTimeKind.Utc)));
+    }
+
     public async Task<IReadOnlyList<ContainerInfo>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken ct)
     {
         var listed = await _client.Containers.ListContainersAsync(

@@ -9,6 +9,7 @@ namespace Crane.Runtime;
 /// No containers at all: every run is instantly "running", state lives in memory, exec succeeds. For scale
 /// experiments only (like kubemark's hollow nodes), never to prove runtime behaviour. Containers have no host
 /// port. <see cref="Crash"/> makes one exit, as if it had died, to drive failure experiments.
+/// <see cref="StatsAsync"/> reports zero CPU and memory for a running container (it uses nothing), null otherwise.
 /// </summary>
 public sealed class HollowRuntime : IContainerRuntime
 {
@@ -82,6 +83,11 @@ public sealed class HollowRuntime : IContainerRuntime
 
     public Task<ContainerInfo?> InspectAsync(string containerId, CancellationToken ct) =>
         Task.FromResult(_containers.TryGetValue(containerId, out var info) ? info : null);
+
+    public Task<ContainerStats?> StatsAsync(string containerId, CancellationToken ct) =>
+        Task.FromResult(_containers.TryGetValue(containerId, out var info) && info.Status == ContainerStatus.Running
+            ? new ContainerStats(0, 0, _time.GetUtcNow())
+            : null);
 
     public Task<IReadOnlyList<ContainerInfo>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<ContainerInfo>>(

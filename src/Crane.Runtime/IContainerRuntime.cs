@@ -20,6 +20,9 @@ public interface IContainerRuntime : IAsyncDisposable
     /// <summary>The container's current state, or null when it is gone.</summary>
     Task<ContainerInfo?> InspectAsync(string containerId, CancellationToken ct);
 
+    /// <summary>The container's current CPU and memory usage, or null when it is gone or not running.</summary>
+    Task<ContainerStats?> StatsAsync(string containerId, CancellationToken ct);
+
     /// <summary>All containers, stopped ones included, that carry every given label.</summary>
     Task<IReadOnlyList<ContainerInfo>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken ct);
 

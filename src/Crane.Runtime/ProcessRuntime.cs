@@ -19,15 +19,19 @@ namespace Crane.Runtime;
 /// output to a log file under the state directory. A JSON state file per process lets a restarted Crane list
 /// and adopt processes that are still running; disposing the runtime leaves them running on purpose.
 /// <see cref="ExecAsync"/> runs the command on the host, with the process's <c>PORT</c> set.
+/// <see cref="StatsAsync"/> measures the tracked process alone, not its children: CPU time from
+/// <c>/proc/&lt;pid&gt;/stat</c>, the resident set (<c>VmRSS</c>) as working set.
 /// </summary>
 public sealed class ProcessRuntime : IContainerRuntime
 {
     private const string MarkerVariable = "CRANE_PROCESS_ID";
     private const int SigKill = 9;
     private const int SigTerm = 15;
+    private const int SysconfClockTicks = 2;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(5);
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly Lazy<double> ClockTicksPerSecond = new(ClockTicks);
 
     private readonly string _stateDir;
     private readonly ILogger _logger;
@@ -191,6 +195,23 @@ public sealed class ProcessRuntime : IContainerRuntime
 
         Refresh(tracked);
         return Task.FromResult<ContainerInfo?>(ToInfo(tracked.Record));
+    }
+
+    public Task<ContainerStats?> StatsAsync(string containerId, CancellationToken ct)
+    {
+        if (!_processes.TryGetValue(containerId, out var tracked) || tracked.Record.Exited)
+        {
+            return Task.FromResult<ContainerStats?>(null);
+        }
+
+        if (ReadStat(tracked.Record.Pid) is not { } stat || !IsAlive(tracked.Record, stat)
+            || ReadRssBytes(tracked.Record.Pid) is not { } rss)
+        {
+            return Task.FromResult<ContainerStats?>(null);
+        }
+
+        return Task.FromResult<ContainerStats?>(
+            new ContainerStats(stat.CpuTicks / ClockTicksPerSecond.Value, rss, DateTimeOffset.UtcNow));
     }
 
     public Task<IReadOnlyList<ContainerInfo>> ListAsync(IReadOnlyDictionary<string, string> labels, CancellationToken ct)
@@ -431,9 +452,10 @@ public sealed class ProcessRuntime : IContainerRuntime
     }
 
     /// <summary>Alive = the pid exists, is not a zombie, and started when ours did (pids get reused).</summary>
-    private static bool IsAlive(ProcessRecord record)
+    private static bool IsAlive(ProcessRecord record) => IsAlive(record, ReadStat(record.Pid));
+
+    private static bool IsAlive(ProcessRecord record, (char State, long StartTime, long CpuTicks)? stat)
     {
-        var stat = ReadStat(record.Pid);
         if (stat is null || stat.Value.State is 'Z' or 'X')
         {
             return false;
@@ -444,19 +466,50 @@ public sealed class ProcessRuntime : IContainerRuntime
 
     private static long? ProcStartTime(int pid) => ReadStat(pid)?.StartTime;
 
-    private static (char State, long StartTime)? ReadStat(int pid)
+    /// <summary>State, start time and utime + stime (both in clock ticks) from <c>/proc/&lt;pid&gt;/stat</c>.</summary>
+    private static (char State, long StartTime, long CpuTicks)? ReadStat(int pid)
     {
         try
         {
             var text = File.ReadAllText($"/proc/{pid}/stat");
             // Fields after the command name, which may itself contain spaces and parentheses.
             var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return (fields[0][0], long.Parse(fields[19], CultureInfo.InvariantCulture));
+            return (
+                fields[0][0],
+                long.Parse(fields[19], CultureInfo.InvariantCulture),
+                long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
             return null;
         }
+    }
+
+    private static long? ReadRssBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                if (fields is ["VmRSS:", var kib, "kB"])
+                {
+                    return long.Parse(kib, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static double ClockTicks()
+    {
+        var ticks = (long)NativeMethods.sysconf(SysconfClockTicks).Value;
+        return ticks > 0 ? ticks : 100;
     }
 
     private static List<int> ProcessesWithMarker(string marker)
@@ -571,5 +624,8 @@ public sealed class ProcessRuntime : IContainerRuntime
     {
         [DllImport("libc", SetLastError = true)]
         public static extern int kill(int pid, int sig);
+
+        [DllImport("libc")]
+        public static extern CLong sysconf(int name);
     }
 }

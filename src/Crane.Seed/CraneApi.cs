@@ -49,7 +49,8 @@ internal static class CraneApi
     private static IResult Error(int status, string message, object? extra = null) =>
         Results.Json(extra ?? new { error = message }, statusCode: status);
 
-    private static async Task<IResult> Apply(HttpRequest request, ActorRegistry registry, StrategyRegistry strategies, CraneOptions options, bool? dryRun)
+    private static async Task<IResult> Apply(HttpRequest request, ActorRegistry registry, StrategyRegistry strategies, CraneOptions options,
+        PrometheusEndpoint prometheus, bool? dryRun)
     {
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync(request.HttpContext.RequestAborted);
@@ -70,6 +71,20 @@ internal static class CraneApi
             }, statusCode: 400);
         }
 
+        var queryWarning = default(string);
+        if (spec.Autoscaling?.Query is { } query && prometheus.Client is { } client)
+        {
+            try
+            {
+                if (await client.ValidateAsync(query, request.HttpContext.RequestAborted) is { } invalid)
+                    return Results.Json(new { error = $"autoscaling.query is not valid PromQL: {invalid}", field = "autoscaling.query" }, statusCode: 400);
+            }
+            catch (Crane.Actors.Autoscaling.PrometheusUnavailableException ex)
+            {
+                queryWarning = $"autoscaling.query was not validated: {ex.Message}";
+            }
+        }
+
         var region = await registry.GetAsync<WorkloadRegion>();
         var exists = await region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(spec.Name), AskTimeout) is WorkloadView;
         var user = request.Headers["X-Crane-User"].FirstOrDefault() ?? "anonymous";
@@ -84,6 +99,8 @@ internal static class CraneApi
         }
 
         var warnings = decision.Warnings.Select(w => $"{w.Policy}: {w.Message}").ToList();
+        if (queryWarning is not null)
+            warnings.Add(queryWarning);
         var violations = decision.Violations.Select(v => new { policy = v.Policy, message = v.Message }).ToList();
         if (decision.DryRun.Count > 0)
             events.Normal("PolicyDryRun", "Workload", spec.Name, null, string.Join("; ", decision.DryRun.Select(v => $"{v.Policy}: {v.Message}")));

@@ -39,6 +39,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var address = app.Urls.FirstOrDefault() ?? "";
     var port = new Uri(address).Port;
     File.WriteAllText(Path.Combine(options.DataDir, "http.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    CraneAkka.AnnounceMetrics(app.Services.GetRequiredService<Akka.Actor.ActorSystem>(), options, control: true, worker: options.AllInOne, port);
     app.Logger.LogInformation("crane-seed listening on http://{Host}:{Port} (akka {AkkaPort}, data {DataDir}, {Mode})",
         options.Hostname, port, options.AkkaPort, Path.GetFullPath(options.DataDir), options.AllInOne ? $"all-in-one, node {options.NodeName}, runtime {options.Runtime}" : "control only");
 });

@@ -60,8 +60,20 @@ public sealed class WireSerializationTests() : TestKit(Config)
         new NodeList([new NodeView("n1", "Ready", "a", new ResourceView(2, 3), new ResourceView(1, 1), new Dictionary<string, string>(), ["docker"], 1)]),
         new WorkloadEndpoints("api", true, [new ReplicaEndpoint("r1", "127.0.0.1", 32000)]),
         new CraneEvent(7, DateTimeOffset.UnixEpoch, CraneEvent.Normal, "Started", new ObjectRef("Replica", "r1"), "n1", "started", new Dictionary<string, string> { ["workload"] = "api" }),
-        new WorkloadView("api", 1, Spec, 2, 1, [new ReplicaView("r1", 1, "n1", "c1", ReplicaState.Running, true, 32000, 0, null, null)]),
+        new WorkloadView("api", 1, Spec, 2, 1, [new ReplicaView("r1", 1, "n1", "c1", ReplicaState.Running, true, 32000, 0, null, null)])
+        {
+            Autoscaler = Status,
+        },
+        new AutoscaleTarget("api", Spec, 2, [new AutoscaleReplica("r1", true, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(3)), new AutoscaleReplica("r2", false, null, null)]),
+        new AutoscaleTarget("api", null, 0, []),
+        new AutoscaleWorkload("api", 2, 5, "cpu 143% of 70% target"),
+        new AutoscalerStatusReport("api", Status),
+        new WorkloadMetricsTargets("api", [new MetricsEndpoint("r1", "n1", "127.0.0.1", 32000)]),
+        new MemberMetricsEndpoint("node-1", "worker", "127.0.0.1", 40123),
     ];
+
+    private static readonly AutoscalerView Status = new("cpu", 143.5, 70, 2, 5, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(15), "scaled",
+        [new AutoscalerConditionView("AbleToScale", true, "ReadyForNewScale", "ok", DateTimeOffset.UnixEpoch)]);
 
     [Theory]
     [MemberData(nameof(Messages))]

@@ -14,7 +14,8 @@ public sealed class WorkloadActorTests() : TestKit(TestConfig.Cluster)
     private static readonly WorkloadSpec Web = new() { Name = "web", Image = "crane/demo:latest", Replicas = 2, Port = 8080 };
 
     private IActorRef Start(TestProbe scheduler, string name = "web") =>
-        Sys.ActorOf(WorkloadActor.Props(name, scheduler.Ref, CreateTestProbe().Ref, WorkloadSettings.Default, new EventPublisher(Sys, TimeProvider.System), TimeProvider.System));
+        Sys.ActorOf(WorkloadActor.Props(name, new WorkloadPeers(scheduler.Ref, CreateTestProbe().Ref, CreateTestProbe().Ref, CreateTestProbe().Ref), WorkloadSettings.Default,
+            new EventPublisher(Sys, TimeProvider.System), TimeProvider.System));
 
     private static T Expect<T>(TestProbe probe) where T : class =>
         (T)probe.FishForMessage(m => m is T, TimeSpan.FromSeconds(5));

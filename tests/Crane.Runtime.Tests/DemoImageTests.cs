@@ -64,6 +64,20 @@ public sealed class DemoImageTests(DockerFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Alloc_rejects_sizes_that_are_not_whole_numbers_up_to_48_with_400()
+    {
+        var port = await StartAsync("alloc");
+
+        foreach (var query in new[] { "mb=abc", "mb=", "mb=-1", "mb=1.5", "mb=49", "mb=100000000000000000000" })
+        {
+            await AssertStatusAsync(port, $"/alloc?{query}", HttpStatusCode.BadRequest);
+        }
+
+        await AssertStatusAsync(port, "/alloc?mb=2", HttpStatusCode.OK, "holding 2 MB");
+        await AssertStatusAsync(port, "/free", HttpStatusCode.OK, "freed");
+    }
+
+    [Fact]
     public async Task Serves_fifty_concurrent_connections_without_refusing()
     {
         var port = await StartAsync("load");

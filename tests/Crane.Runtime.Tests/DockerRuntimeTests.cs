@@ -206,6 +206,67 @@ public sealed class DockerRuntimeTests(DockerFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Stats_cpu_seconds_rise_while_the_demo_app_burns()
+    {
+        var info = await Runtime.RunAsync(DemoSpec("cpu"), default);
+        (await WaitForHttpAsync(info.HostPort!.Value, "/")).Dispose();
+        var calls = new List<double>();
+        var before = await TimedStatsAsync(info.Id, calls);
+        Assert.NotNull(before);
+
+        (await WaitForHttpAsync(info.HostPort.Value, "/burn?seconds=3")).Dispose();
+        var burnt = await Eventually.WaitAsync(
+            async () => await TimedStatsAsync(info.Id, calls) is { } s && s.CpuSeconds >= before.CpuSeconds + 1 ? s : null,
+            Deadline, "CpuSeconds to rise by 1 s");
+
+        output.WriteLine($"cpu {before.CpuSeconds:0.###} s -> {burnt.CpuSeconds:0.###} s between {before.At:O} and {burnt.At:O}");
+        output.WriteLine($"{calls.Count} one-shot stats calls: mean {calls.Average():0} ms, min {calls.Min():0} ms, max {calls.Max():0} ms");
+        Assert.True(burnt.At > before.At, $"{burnt.At:O} is not after {before.At:O}");
+        Assert.True(burnt.MemoryWorkingSetBytes > 0);
+    }
+
+    [Fact]
+    public async Task Stats_working_set_follows_alloc_and_free_in_the_demo_app()
+    {
+        const long MiB = 1024 * 1024;
+        var info = await Runtime.RunAsync(DemoSpec("memory"), default);
+        var port = info.HostPort!.Value;
+        (await WaitForHttpAsync(port, "/")).Dispose();
+        var baseline = await Runtime.StatsAsync(info.Id, default);
+        Assert.NotNull(baseline);
+
+        (await WaitForHttpAsync(port, "/alloc?mb=20")).Dispose();
+        var held = await Eventually.WaitAsync(
+            async () => await Runtime.StatsAsync(info.Id, default) is { } s && s.MemoryWorkingSetBytes >= baseline.MemoryWorkingSetBytes + 15 * MiB ? s : null,
+            Deadline, "the working set to grow by 15 MB after /alloc?mb=20");
+        (await WaitForHttpAsync(port, "/free")).Dispose();
+        var freed = await Eventually.WaitAsync(
+            async () => await Runtime.StatsAsync(info.Id, default) is { } s && s.MemoryWorkingSetBytes <= held.MemoryWorkingSetBytes - 15 * MiB ? s : null,
+            Deadline, "the working set to shrink by 15 MB after /free");
+
+        output.WriteLine($"working set: {baseline.MemoryWorkingSetBytes / (double)MiB:0.00} MB, " +
+                         $"after /alloc?mb=20 {held.MemoryWorkingSetBytes / (double)MiB:0.00} MB, after /free {freed.MemoryWorkingSetBytes / (double)MiB:0.00} MB");
+    }
+
+    [Fact]
+    public async Task Stats_of_a_stopped_removed_or_unknown_container_are_null()
+    {
+        var info = await Runtime.RunAsync(DemoSpec("stats-gone"), default);
+        Assert.NotNull(await Runtime.StatsAsync(info.Id, default));
+
+        var kill = await Cli.RunAsync("docker", ["kill", info.Id], Deadline);
+        Assert.True(kill.ExitCode == 0, kill.Output);
+        await Eventually.WaitAsync(
+            async () => await Runtime.InspectAsync(info.Id, default) is { Status: ContainerStatus.Exited } i ? i : null,
+            Deadline, "the container to exit");
+        Assert.Null(await Runtime.StatsAsync(info.Id, default));
+
+        await Runtime.RemoveAsync(info.Id, TimeSpan.Zero, default);
+        Assert.Null(await Runtime.StatsAsync(info.Id, default));
+        Assert.Null(await Runtime.StatsAsync("crane-test-never-existed", default));
+    }
+
+    [Fact]
     public async Task Prepare_is_idempotent_and_keeps_one_crane_network()
     {
         await Runtime.PrepareAsync(default);
@@ -214,5 +275,13 @@ public sealed class DockerRuntimeTests(DockerFixture fixture, ITestOutputHelper 
         var (exitCode, names) = await Cli.RunAsync("docker", ["network", "ls", "--filter", "name=crane", "--format", "{{.Name}}"], Deadline);
         Assert.True(exitCode == 0, names);
         Assert.Single(names.Split('\n', StringSplitOptions.RemoveEmptyEntries), n => n == "crane");
+    }
+
+    private async Task<ContainerStats?> TimedStatsAsync(string id, List<double> millis)
+    {
+        var clock = Stopwatch.StartNew();
+        var stats = await Runtime.StatsAsync(id, default);
+        millis.Add(clock.Elapsed.TotalMilliseconds);
+        return stats;
     }
 }

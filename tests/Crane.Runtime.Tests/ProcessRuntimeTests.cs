@@ -154,6 +154,39 @@ public sealed class ProcessRuntimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stats_report_the_cpu_time_and_resident_memory_of_a_busy_process()
+    {
+        var info = await _runtime.RunAsync(Spec("busy", ["/bin/sh", "-c", "while :; do :; done"]), default);
+        var first = await _runtime.StatsAsync(info.Id, default);
+        Assert.NotNull(first);
+        Assert.True(first.MemoryWorkingSetBytes > 0, $"working set {first.MemoryWorkingSetBytes}");
+
+        var later = await Eventually.WaitAsync(
+            async () => await _runtime.StatsAsync(info.Id, default) is { } s && s.CpuSeconds >= first.CpuSeconds + 1 ? s : null,
+            Deadline, "CpuSeconds to rise by 1 s");
+
+        // One single-threaded process cannot use more CPU time than wall-clock time: catches a wrong tick rate.
+        var used = later.CpuSeconds - first.CpuSeconds;
+        var elapsed = (later.At - first.At).TotalSeconds;
+        Assert.True(used <= elapsed + 0.1, $"{used:0.##} s of cpu in {elapsed:0.##} s");
+
+        await _runtime.RemoveAsync(info.Id, TimeSpan.Zero, default);
+        Assert.Null(await _runtime.StatsAsync(info.Id, default));
+        Assert.Null(await _runtime.StatsAsync("proc-1-000000000000", default));
+    }
+
+    [Fact]
+    public async Task Stats_of_an_exited_process_are_null()
+    {
+        var info = await _runtime.RunAsync(Spec("done", ["/bin/sh", "-c", "exit 0"]), default);
+
+        await Eventually.WaitAsync(
+            async () => await _runtime.InspectAsync(info.Id, default) is { Status: ContainerStatus.Exited } i ? i : null,
+            Deadline, "the process to exit");
+        Assert.Null(await _runtime.StatsAsync(info.Id, default));
+    }
+
+    [Fact]
     public async Task Run_without_a_command_is_rejected()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => _runtime.RunAsync(Spec("nothing", []), default));

@@ -5,7 +5,9 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
+using Crane.Actors.Autoscaling;
 using Crane.Actors.Events;
+using Crane.Actors.Monitoring;
 using Crane.Actors.LoadBalancing;
 using Crane.Actors.Nodes;
 using Crane.Actors.Policy;
@@ -20,6 +22,9 @@ namespace Crane.Actors.Hosting;
 
 /// <summary>Where this seed's NGINX listens.</summary>
 public sealed record LoadBalancerAddress(string Host, int Port);
+
+/// <summary>Where the autoscaler and apply-time query validation reach Prometheus; null with --prometheus-url none.</summary>
+public sealed record PrometheusEndpoint(PrometheusClient? Client);
 
 /// <summary>Registry key for the node's own NodeActor (worker role).</summary>
 public sealed class LocalNode;
@@ -42,8 +47,17 @@ public static class CraneAkka
         if (worker)
             services.AddSingleton<IContainerRuntime>(_ => RuntimeFactory.Create(options.Runtime, DockerEndpoint(options), options.DataDir, null, options.ImagePull));
 
-        var lbPort = control ? LoadBalancerPort(options) : 0;
+        var lbPort = control ? FreePortIfZero(options.LbPort, options, "lb.port") : 0;
         services.AddSingleton(new LoadBalancerAddress("127.0.0.1", lbPort));
+        var prometheusUrl = control ? PrometheusUrl(options) : null;
+        var prometheus = prometheusUrl is null ? null : new PrometheusClient(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, new Uri(prometheusUrl));
+        services.AddSingleton(new PrometheusEndpoint(prometheus));
+        if (worker)
+        {
+            services.AddHostedService(sp => new ContainerStatsCollector(sp.GetRequiredService<IContainerRuntime>(), options.NodeName, options.ContainerLabels,
+                TimeSpan.FromSeconds(1)));
+        }
+
         var roles = new List<string>();
         if (control)
             roles.Add(ControlRole);
@@ -79,6 +93,38 @@ public static class CraneAkka
                             () => registry.Get<WorkloadRegion>(), registry.Get<PolicySingleton>(), policyFilter);
                     },
                     new ClusterSingletonOptions { Role = ControlRole });
+                if (prometheusUrl is not null)
+                {
+                    var manage = options.PrometheusUrl is null;
+                    builder.WithSingleton<PrometheusSingleton>("prometheus",
+                        (system, _, _) => PrometheusActor.Props(
+                            new PrometheusOptions(Path.GetFullPath(Path.Combine(options.DataDir, "prometheus")), manage ? new Uri(prometheusUrl).Port : 0, [])
+                            {
+                                ScrapeInterval = options.ScrapeInterval,
+                                Manage = manage,
+                            },
+                            new EventPublisher(system, time)),
+                        new ClusterSingletonOptions { Role = ControlRole });
+                }
+
+                builder.WithSingleton<AutoscalerSingleton>("autoscaler",
+                    (system, registry, _) => AutoscalerActor.Props(
+                        new AutoscalerSettings
+                        {
+                            SyncPeriod = options.AutoscalerSync,
+                            Calculator = new ReplicaCalculatorSettings
+                            {
+                                Tolerance = options.AutoscalerTolerance,
+                                MetricWindow = options.AutoscalerWindow,
+                                CpuInitializationPeriod = options.CpuInitialization,
+                            },
+                        },
+                        prometheus is null ? new NoMetricsReader() : new PrometheusMetricsReader(prometheus, options.AutoscalerWindow),
+                        () => registry.Get<WorkloadRegion>(),
+                        registry.Get<PolicySingleton>(),
+                        new EventPublisher(system, time),
+                        time),
+                    new ClusterSingletonOptions { Role = ControlRole });
                 builder.WithSingleton<LoadBalancerSingleton>("load-balancer",
                     (system, _, _) => LoadBalancerActor.Props(
                         new LoadBalancerOptions(Path.GetFullPath(Path.Combine(options.DataDir, "nginx")), lbPort, options.Nginx, TimeSpan.FromMilliseconds(100)),
@@ -89,9 +135,9 @@ public static class CraneAkka
                     (system, registry, _) =>
                     {
                         var publisher = new EventPublisher(system, time);
-                        var scheduler = registry.Get<SchedulerSingleton>();
-                        var loadBalancer = registry.Get<LoadBalancerSingleton>();
-                        return name => WorkloadActor.Props(name, scheduler, loadBalancer, settings, publisher, time);
+                        var peers = new WorkloadPeers(registry.Get<SchedulerSingleton>(), registry.Get<LoadBalancerSingleton>(),
+                            registry.Get<AutoscalerSingleton>(), prometheusUrl is null ? ActorRefs.Nobody : registry.Get<PrometheusSingleton>());
+                        return name => WorkloadActor.Props(name, peers, settings, publisher, time);
                     },
                     extractor,
                     new ShardOptions
@@ -141,10 +187,28 @@ public static class CraneAkka
         return services;
     }
 
-    /// <summary>--lb-port 0 picks a free loopback port; the chosen one is written to &lt;data-dir&gt;/lb.port.</summary>
-    private static int LoadBalancerPort(CraneOptions options)
+    /// <summary>Once the process' HTTP server listens: announce its /metrics to the Prometheus owner (the crane scrape job).</summary>
+    public static void AnnounceMetrics(ActorSystem system, CraneOptions options, bool control, bool worker, int httpPort)
     {
-        var port = options.LbPort;
+        var role = string.Join(",", new[] { control ? ControlRole : null, worker ? WorkerRole : null }.OfType<string>());
+        var member = worker ? options.NodeName : $"seed-{options.Hostname}:{options.AkkaPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        system.ActorOf(MetricsAnnouncer.Props(new Contracts.Messages.MemberMetricsEndpoint(member, role, options.Hostname, httpPort)), "metrics-announcer");
+    }
+
+    /// <summary>
+    /// Where the autoscaler reads metrics: Crane's own Prometheus on 127.0.0.1 (port 0: a free one, written to
+    /// &lt;data-dir&gt;/prometheus.port), the --prometheus-url one, or none.
+    /// </summary>
+    private static string? PrometheusUrl(CraneOptions options) => options.PrometheusUrl switch
+    {
+        CraneOptions.NoPrometheus => null,
+        { } url => url,
+        null => $"http://127.0.0.1:{FreePortIfZero(options.PrometheusPort, options, "prometheus.port").ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+    };
+
+    /// <summary>Port 0 picks a free loopback port; the chosen one is written to &lt;data-dir&gt;/<paramref name="file"/>.</summary>
+    private static int FreePortIfZero(int port, CraneOptions options, string file)
+    {
         if (port == 0)
         {
             var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -153,7 +217,7 @@ public static class CraneAkka
             probe.Stop();
         }
 
-        File.WriteAllText(Path.Combine(options.DataDir, "lb.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.WriteAllText(Path.Combine(options.DataDir, file), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return port;
     }
 

@@ -33,16 +33,30 @@ public sealed record CraneOptions
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>nginx from PATH, else Debian's /usr/sbin/nginx (not on PATH for every user).</summary>
     public string Nginx { get; init; } = DefaultNginx();
+    /// <summary>null: Crane runs its own Prometheus; a URL: use that one (Crane only writes target files); "none": no Prometheus, no metrics for the autoscaler.</summary>
+    public string? PrometheusUrl { get; init; }
+    /// <summary>Port of Crane's own Prometheus on 127.0.0.1 (0: any free port, written to &lt;data-dir&gt;/prometheus.port).</summary>
+    public int PrometheusPort { get; init; } = 9090;
+    public TimeSpan ScrapeInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan AutoscalerSync { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>The range cpu usage is averaged over (the PromQL rate window).</summary>
+    public TimeSpan AutoscalerWindow { get; init; } = TimeSpan.FromSeconds(30);
+    public double AutoscalerTolerance { get; init; } = 0.1;
+    public TimeSpan CpuInitialization { get; init; } = TimeSpan.FromMinutes(5);
+
+    public const string NoPrometheus = "none";
 
     public static readonly IReadOnlyList<string> Flags =
     [
         "hostname", "akka-port", "seed-nodes", "http-port", "data-dir", "node-name", "capacity-cpu", "capacity-memory",
         "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
         "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx", "opa-url", "policy-failure", "policies-dir",
+        "prometheus-url", "prometheus-port", "scrape-interval-seconds", "autoscaler-sync-seconds", "autoscaler-window-seconds",
+        "autoscaler-tolerance", "cpu-initialization-seconds",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
-    public static CraneOptions Parse(string[] args, int defaultAkkaPort, IReadOnlyDictionary<string, string?>? environment = null)
+    public static CraneOptions Parse(string[] args, int defaultAkkaPort, IReadOnlyDictionary<string, string?>? environment = null, int defaultHttpPort = 8080)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var flag in Flags)
@@ -82,7 +96,7 @@ public sealed record CraneOptions
             values[name] = value;
         }
 
-        var o = new CraneOptions { AkkaPort = defaultAkkaPort };
+        var o = new CraneOptions { AkkaPort = defaultAkkaPort, HttpPort = defaultHttpPort };
         string? Get(string k) => values.GetValueOrDefault(k);
         return o with
         {
@@ -110,6 +124,13 @@ public sealed record CraneOptions
             PolicyFailure = Get("policy-failure") is { } pf ? OneOf("policy-failure", pf, "closed", "open") : o.PolicyFailure,
             ImagePull = Get("image-pull") is { } ip ? Bool("image-pull", ip) : o.ImagePull,
             OrphanGrace = Get("orphan-grace-seconds") is { } og ? TimeSpan.FromSeconds(Int("orphan-grace-seconds", og)) : o.OrphanGrace,
+            PrometheusUrl = Get("prometheus-url") is { } pu ? PrometheusUrlOf(pu) : o.PrometheusUrl,
+            PrometheusPort = Get("prometheus-port") is { } pp ? Int("prometheus-port", pp) : o.PrometheusPort,
+            ScrapeInterval = Get("scrape-interval-seconds") is { } si ? AtLeast("scrape-interval-seconds", si, 1) : o.ScrapeInterval,
+            AutoscalerSync = Get("autoscaler-sync-seconds") is { } ss ? AtLeast("autoscaler-sync-seconds", ss, 1) : o.AutoscalerSync,
+            AutoscalerWindow = Get("autoscaler-window-seconds") is { } ws ? AtLeast("autoscaler-window-seconds", ws, 1) : o.AutoscalerWindow,
+            AutoscalerTolerance = Get("autoscaler-tolerance") is { } at ? Tolerance(at) : o.AutoscalerTolerance,
+            CpuInitialization = Get("cpu-initialization-seconds") is { } ci ? TimeSpan.FromSeconds(Seconds("cpu-initialization-seconds", ci)) : o.CpuInitialization,
         };
     }
 
@@ -130,6 +151,21 @@ public sealed record CraneOptions
 
     private static double Seconds(string flag, string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative number of seconds");
+
+    private static TimeSpan AtLeast(string flag, string v, double min) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= min
+            ? TimeSpan.FromSeconds(d)
+            : throw new ArgumentException($"--{flag}: '{v}' is not a number of seconds ≥ {min.ToString(CultureInfo.InvariantCulture)}");
+
+    private static double Tolerance(string v) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and < 1
+            ? d
+            : throw new ArgumentException($"--autoscaler-tolerance: '{v}' is not a fraction between 0 and 1 (e.g. 0.1)");
+
+    private static string PrometheusUrlOf(string v) =>
+        v == NoPrometheus || (Uri.TryCreate(v, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            ? v.TrimEnd('/')
+            : throw new ArgumentException($"--prometheus-url: '{v}' is not an http(s) URL or '{NoPrometheus}'");
 
     private static double Cpu(string v) =>
         Quantity.TryParseCpu(v, out var c) && c > 0 ? c : throw new ArgumentException($"--capacity-cpu: '{v}' is not a cpu quantity (e.g. 2 or 500m)");

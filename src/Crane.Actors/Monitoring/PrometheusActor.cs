@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Crane.Actors.Events;
 using Crane.Actors.LoadBalancing;
+using Crane.Contracts.Messages;
 
 namespace Crane.Actors.Monitoring;
 
@@ -20,7 +21,16 @@ public sealed record PrometheusOptions(
     public TimeSpan Retention { get; init; } = TimeSpan.FromHours(6);
 
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>False with --prometheus-url: only the target files are written, for a Prometheus someone else runs.</summary>
+    public bool Manage { get; init; } = true;
+
+    /// <summary>A member that stopped announcing its /metrics for this long leaves the crane job.</summary>
+    public TimeSpan MemberExpiry { get; init; } = TimeSpan.FromSeconds(30);
 }
+
+/// <summary>Registry key for the Prometheus owner singleton.</summary>
+public sealed class PrometheusSingleton;
 
 /// <summary>The metrics endpoints of every running replica; replaces the previous set.</summary>
 public sealed record ScrapeTargets(IReadOnlyList<ScrapeTarget> Targets);
@@ -36,7 +46,7 @@ public sealed record GetPrometheus
 public sealed record PrometheusStatus(string Url, bool Running, int? Pid, int Targets, int Reloads, string? LastError);
 
 /// <summary>
-/// Owns one Prometheus process: writes prometheus.yml and the file_sd targets file under its directory, starts
+/// Owns one Prometheus process: writes prometheus.yml and the file_sd targets files under its directory, starts
 /// Prometheus, restarts it with backoff when it exits and stops it with the actor. Targets change by rewriting the
 /// targets file atomically (Prometheus watches it); a config change is checked with promtool and applied with
 /// POST /-/reload, and a config that fails the check never replaces the running one.
@@ -51,6 +61,13 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
 
     private sealed record Rejected(string Error);
 
+    private sealed record ExpireMembers
+    {
+        public static readonly ExpireMembers Instance = new();
+    }
+
+    private sealed record Member(MemberTarget Target, DateTimeOffset LastSeen);
+
     private static readonly Nodes.Backoff RestartBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
 
     private readonly PrometheusOptions _options;
@@ -60,6 +77,9 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
     private Process? _prometheus;
     private string _appliedConfig = "";
     private string? _writtenTargets;
+    private string? _writtenMembers;
+    private readonly Dictionary<string, IReadOnlyList<ScrapeTarget>> _byWorkload = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private int _targets;
     private int _reloads;
     private int _crashes;
@@ -75,6 +95,10 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         _options = options;
         _events = events;
         Receive<ScrapeTargets>(OnScrapeTargets);
+        Receive<WorkloadMetricsTargets>(OnWorkloadTargets);
+        Receive<MemberMetricsEndpoint>(OnMember);
+        Receive<ExpireMembers>(_ => OnExpireMembers());
+        Receive<Akka.Cluster.Tools.PublishSubscribe.SubscribeAck>(_ => { });
         Receive<ConfigurePrometheus>(OnConfigure);
         Receive<Applied>(OnApplied);
         Receive<Rejected>(OnRejected);
@@ -93,6 +117,8 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
 
     private string TargetsPath => Path.Combine(_options.Directory, "targets", "replicas.json");
 
+    private string MembersPath => Path.Combine(_options.Directory, "targets", "crane.json");
+
     private string PidPath => Path.Combine(_options.Directory, "prometheus.pid");
 
     private string LogPath => Path.Combine(_options.Directory, "prometheus.log");
@@ -102,9 +128,14 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         Directory.CreateDirectory(Path.Combine(_options.Directory, "targets"));
         Directory.CreateDirectory(Path.Combine(_options.Directory, "data"));
         WriteTargets([]);
-        _appliedConfig = PrometheusConfig.Render(_options.ScrapeInterval, _options.SelfTargets, TargetsPath);
+        WriteMembers();
+        _appliedConfig = PrometheusConfig.Render(_options.ScrapeInterval, _options.SelfTargets, TargetsPath, MembersPath);
         File.WriteAllText(ConfigPath, _appliedConfig);
-        StopLeftover().PipeTo(Self, success: () => new StartNow(), failure: _ => new StartNow());
+        Timers.StartPeriodicTimer("expire-members", ExpireMembers.Instance, _options.MemberExpiry / 3);
+        Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(Context.System).Mediator
+            .Tell(new Akka.Cluster.Tools.PublishSubscribe.Subscribe(MetricsAnnouncer.Topic, Self));
+        if (_options.Manage)
+            StopLeftover().PipeTo(Self, success: () => new StartNow(), failure: _ => new StartNow());
     }
 
     protected override void PostStop()
@@ -214,16 +245,66 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
 
     private void OnScrapeTargets(ScrapeTargets msg)
     {
+        _byWorkload.Clear();
+        foreach (var group in msg.Targets.GroupBy(t => t.Workload, StringComparer.Ordinal))
+            _byWorkload[group.Key] = group.ToList();
+        WriteAllTargets();
+    }
+
+    private void OnWorkloadTargets(WorkloadMetricsTargets msg)
+    {
+        if (msg.Endpoints.Count == 0)
+            _byWorkload.Remove(msg.Workload);
+        else
+            _byWorkload[msg.Workload] = msg.Endpoints.Select(e => new ScrapeTarget(e.Host, e.Port, msg.Workload, e.Replica, e.Node)).ToList();
+        WriteAllTargets();
+    }
+
+    private void WriteAllTargets()
+    {
+        var all = _byWorkload.Values.SelectMany(t => t).ToList();
+        TryWrite(TargetsPath, () => WriteTargets(all));
+        _targets = all.Count;
+    }
+
+    private void OnMember(MemberMetricsEndpoint msg)
+    {
+        var target = new MemberTarget(msg.Host, msg.Port, msg.Member, msg.Role);
+        var changed = !_members.TryGetValue(msg.Member, out var known) || known.Target != target;
+        _members[msg.Member] = new Member(target, DateTimeOffset.UtcNow);
+        if (changed)
+            TryWrite(MembersPath, WriteMembers);
+    }
+
+    private void OnExpireMembers()
+    {
+        var stale = _members.Where(kv => DateTimeOffset.UtcNow - kv.Value.LastSeen > _options.MemberExpiry).Select(kv => kv.Key).ToList();
+        foreach (var member in stale)
+            _members.Remove(member);
+        if (stale.Count > 0)
+            TryWrite(MembersPath, WriteMembers);
+    }
+
+    private void TryWrite(string path, Action write)
+    {
         try
         {
-            WriteTargets(msg.Targets);
-            _targets = msg.Targets.Count;
+            write();
         }
         catch (IOException ex)
         {
-            _lastError = $"cannot write {TargetsPath}: {ex.Message}";
+            _lastError = $"cannot write {path}: {ex.Message}";
             _events.Warning("PrometheusTargetsFailed", "Prometheus", "prometheus", null, _lastError);
         }
+    }
+
+    private void WriteMembers()
+    {
+        var json = PrometheusConfig.RenderMembers(_members.Values.Select(m => m.Target));
+        if (json == _writtenMembers)
+            return;
+        ReplaceFile(MembersPath, json);
+        _writtenMembers = json;
     }
 
     /// <summary>Write a temp file and rename it over the old one, so Prometheus never reads half a file.</summary>
@@ -232,10 +313,15 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         var json = PrometheusConfig.RenderTargets(targets);
         if (json == _writtenTargets)
             return;
-        var temp = TargetsPath + ".tmp";
-        File.WriteAllText(temp, json);
-        File.Move(temp, TargetsPath, overwrite: true);
+        ReplaceFile(TargetsPath, json);
         _writtenTargets = json;
+    }
+
+    private static void ReplaceFile(string path, string text)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
     }
 
     private void OnConfigure(ConfigurePrometheus msg)
@@ -253,7 +339,7 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         string config;
         try
         {
-            config = PrometheusConfig.Render(next.ScrapeInterval, next.SelfTargets, TargetsPath);
+            config = PrometheusConfig.Render(next.ScrapeInterval, next.SelfTargets, TargetsPath, MembersPath);
         }
         catch (ArgumentException ex)
         {

@@ -7,6 +7,9 @@ namespace Crane.Actors.Monitoring;
 /// <summary>One replica's metrics endpoint, as Prometheus scrapes it from the file_sd targets file.</summary>
 public sealed record ScrapeTarget(string Host, int Port, string Workload, string Replica, string Node);
 
+/// <summary>A Crane process' own /metrics (a seed, a node or both), labelled member and role in the crane job.</summary>
+public sealed record MemberTarget(string Host, int Port, string Member, string Role);
+
 /// <summary>Renders prometheus.yml and the file_sd targets JSON: pure, so both are tested as text.</summary>
 public static class PrometheusConfig
 {
@@ -19,32 +22,72 @@ public static class PrometheusConfig
     public const string CraneJob = "crane";
     public const string ReplicasJob = "replicas";
 
-    public static string Render(TimeSpan scrapeInterval, IEnumerable<string> selfTargets, string targetsFile)
+    /// <summary>
+    /// The crane job scrapes the static <paramref name="selfTargets"/> (may be empty) and the members file, where every seed
+    /// and node announces its own /metrics; the replicas job scrapes the replicas file. Both files are file_sd JSON.
+    /// </summary>
+    public static string Render(TimeSpan scrapeInterval, IEnumerable<string> selfTargets, string targetsFile, string? membersFile = null)
     {
         if (scrapeInterval <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(scrapeInterval), scrapeInterval, "the scrape interval must be positive");
         var interval = Duration(scrapeInterval);
         // Prometheus rejects a scrape timeout longer than the interval.
         var timeout = Duration(scrapeInterval < TimeSpan.FromSeconds(10) ? scrapeInterval : TimeSpan.FromSeconds(10));
+        var refresh = Duration(TargetsRefreshInterval);
         var sb = new StringBuilder();
         sb.Append($"""
             # Written by Crane's PrometheusActor; every change is checked with promtool before it replaces this file,
-            # then applied with POST /-/reload. Replica targets come from the file_sd file, which Prometheus re-reads by itself.
+            # then applied with POST /-/reload. Targets come from the file_sd files, which Prometheus re-reads by itself.
             global:
               scrape_interval: {interval}
               scrape_timeout: {timeout}
               evaluation_interval: {interval}
             scrape_configs:
               - job_name: {CraneJob}
-                static_configs:
-                  - targets: [{string.Join(", ", selfTargets.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(Quote))}]
+
+            """);
+        var statics = selfTargets.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(Quote).ToList();
+        if (statics.Count > 0 || membersFile is null)
+        {
+            sb.Append($"""
+                    static_configs:
+                      - targets: [{string.Join(", ", statics)}]
+
+                """);
+        }
+
+        if (membersFile is not null)
+        {
+            sb.Append($"""
+                    file_sd_configs:
+                      - files: [{Quote(membersFile)}]
+                        refresh_interval: {refresh}
+
+                """);
+        }
+
+        sb.Append($"""
               - job_name: {ReplicasJob}
                 file_sd_configs:
                   - files: [{Quote(targetsFile)}]
-                    refresh_interval: {Duration(TargetsRefreshInterval)}
+                    refresh_interval: {refresh}
 
             """);
         return sb.ToString();
+    }
+
+    /// <summary>One target group per Crane process, ordered by member and address so equal sets render equal files.</summary>
+    public static string RenderMembers(IEnumerable<MemberTarget> members)
+    {
+        var groups = members
+            .OrderBy(m => m.Member, StringComparer.Ordinal)
+            .ThenBy(m => m.Host, StringComparer.Ordinal)
+            .ThenBy(m => m.Port)
+            .Select(m => new TargetGroup(
+                [Address(m.Host, m.Port)],
+                new SortedDictionary<string, string>(StringComparer.Ordinal) { ["member"] = m.Member, ["role"] = m.Role }))
+            .ToList();
+        return JsonSerializer.Serialize(groups, JsonOptions) + "\n";
     }
 
     /// <summary>One target group per replica, ordered by workload, replica and address so equal sets render equal files.</summary>

@@ -49,4 +49,19 @@ public static class CraneMetrics
     public static readonly Histogram ReconcileDuration = Metrics.CreateHistogram(
         "crane_reconcile_duration_seconds", "Time of one workload reconcile pass.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 4, 10) });
+
+    public static readonly Gauge AutoscalerDesiredReplicas = Metrics.CreateGauge(
+        "crane_autoscaler_desired_replicas", "Replicas the autoscaler wants after stabilization, rate limits and min/max.", "workload");
+
+    public static readonly Gauge AutoscalerCurrentMetric = Metrics.CreateGauge(
+        "crane_autoscaler_current_metric_value", "The metric an autoscaled workload scales on (cpu/memory: percent of the request; custom: per-replica average).", "workload", "metric");
+
+    public static readonly Gauge AutoscalerTargetMetric = Metrics.CreateGauge(
+        "crane_autoscaler_target_metric_value", "The autoscaling target, in the unit of crane_autoscaler_current_metric_value.", "workload", "metric");
+
+    public static readonly Counter ContainerCpuSeconds = Metrics.CreateCounter(
+        "crane_container_cpu_seconds_total", "CPU time a replica's container used (user + system), from the container runtime.", "workload", "replica", "node");
+
+    public static readonly Gauge ContainerMemoryWorkingSet = Metrics.CreateGauge(
+        "crane_container_memory_working_set_bytes", "A replica container's working set: memory usage minus inactive file cache, as cAdvisor reports it.", "workload", "replica", "node");
 }

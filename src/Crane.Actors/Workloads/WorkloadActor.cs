@@ -23,7 +23,8 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         public static readonly Tick Instance = new();
     }
 
-    private sealed record Observed(ReplicaStatusReport Report, DateTimeOffset At);
+    /// <summary>The last report of a replica; RunningSince and ReadySince are when this actor first saw it running and when it last turned ready.</summary>
+    private sealed record Observed(ReplicaStatusReport Report, DateTimeOffset At, DateTimeOffset? RunningSince, DateTimeOffset? ReadySince);
 
     private sealed record StoppingReplica(ReplicaRecord Record, string? Node, DateTimeOffset Since);
 
@@ -36,10 +37,13 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan StoppingTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AllocationSyncInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan EndpointsResend = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan AutoscaleResend = TimeSpan.FromSeconds(5);
 
     private readonly string _name;
     private readonly IActorRef _scheduler;
     private readonly IActorRef _loadBalancer;
+    private readonly IActorRef _autoscaler;
+    private readonly IActorRef _metrics;
     private readonly WorkloadSettings _settings;
     private readonly EventPublisher _events;
     private readonly TimeProvider _time;
@@ -55,16 +59,23 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
     private DateTimeOffset _lastAllocationSync = DateTimeOffset.MinValue;
     private WorkloadEndpoints? _lastEndpoints;
     private DateTimeOffset _lastEndpointsSent = DateTimeOffset.MinValue;
+    private AutoscaleTarget? _lastAutoscaleTarget;
+    private DateTimeOffset _lastAutoscaleSent = DateTimeOffset.MinValue;
+    private WorkloadMetricsTargets? _lastMetricsTargets;
+    private DateTimeOffset _lastMetricsTargetsSent = DateTimeOffset.MinValue;
+    private AutoscalerView? _autoscalerStatus;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public override string PersistenceId => "workload-" + _name;
 
-    public WorkloadActor(string name, IActorRef scheduler, IActorRef loadBalancer, WorkloadSettings settings, EventPublisher events, TimeProvider time)
+    public WorkloadActor(string name, WorkloadPeers peers, WorkloadSettings settings, EventPublisher events, TimeProvider time)
     {
         _name = name;
-        _scheduler = scheduler;
-        _loadBalancer = loadBalancer;
+        _scheduler = peers.Scheduler;
+        _loadBalancer = peers.LoadBalancer;
+        _autoscaler = peers.Autoscaler;
+        _metrics = peers.Metrics;
         _settings = settings;
         _events = events;
         _time = time;
@@ -81,6 +92,12 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
 
         Command<ApplyWorkload>(HandleApply);
         Command<ScaleWorkload>(HandleScale);
+        Command<AutoscaleWorkload>(HandleAutoscale);
+        Command<AutoscalerStatusReport>(r =>
+        {
+            if (_state.Spec?.Autoscaling is not null)
+                _autoscalerStatus = r.Status;
+        });
         Command<RestartWorkload>(HandleRestart);
         Command<DeleteWorkload>(HandleDelete);
         Command<GetWorkload>(_ =>
@@ -103,8 +120,8 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    public static Props Props(string name, IActorRef scheduler, IActorRef loadBalancer, WorkloadSettings settings, EventPublisher events, TimeProvider time) =>
-        Akka.Actor.Props.Create(() => new WorkloadActor(name, scheduler, loadBalancer, settings, events, time));
+    public static Props Props(string name, WorkloadPeers peers, WorkloadSettings settings, EventPublisher events, TimeProvider time) =>
+        Akka.Actor.Props.Create(() => new WorkloadActor(name, peers, settings, events, time));
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
@@ -120,7 +137,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
 
     private void HandleApply(ApplyWorkload cmd)
     {
-        var spec = cmd.Spec;
+        var spec = _state.Effective(cmd.Spec);
         if (!_state.Exists)
         {
             var generation = _state.Generation + 1;
@@ -152,8 +169,10 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             {
                 var before = _state.Desired;
                 _state = _state.Apply(e);
-                if (before != spec.Replicas)
-                    EmitScaled(before, spec.Replicas);
+                if (spec.Autoscaling is null)
+                    _autoscalerStatus = null;
+                if (before != _state.Desired)
+                    EmitScaled(before, _state.Desired, "applied spec");
                 Sender.Tell(new ApplyAccepted(_name, _state.Generation, Created: false, Changed: true));
                 Reconcile();
             });
@@ -183,14 +202,31 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         Persist(new WorkloadScaled(cmd.Replicas), e =>
         {
             _state = _state.Apply(e);
-            EmitScaled(before, cmd.Replicas);
+            EmitScaled(before, cmd.Replicas, "manual");
             Sender.Tell(new WorkloadAck(_name, _state.Generation));
             Reconcile();
         });
     }
 
-    private void EmitScaled(int from, int to) =>
-        _events.Normal(to > from ? "ScaledUp" : "ScaledDown", "Workload", _name, null, $"replicas {from} → {to} (manual)");
+    /// <summary>The autoscaler's decision applies only while the count is still the one it decided from.</summary>
+    private void HandleAutoscale(AutoscaleWorkload cmd)
+    {
+        if (!_state.Exists || _state.Spec!.Autoscaling is null || _state.Desired != cmd.From || cmd.From == cmd.To)
+        {
+            _log.Info("Ignoring autoscaler decision {0} → {1} for {2}: the desired count is {3}", cmd.From, cmd.To, _name, _state.Desired);
+            return;
+        }
+
+        Persist(new WorkloadScaled(cmd.To), e =>
+        {
+            _state = _state.Apply(e);
+            EmitScaled(cmd.From, cmd.To, cmd.Reason);
+            Reconcile();
+        });
+    }
+
+    private void EmitScaled(int from, int to, string why) =>
+        _events.Normal(to > from ? "ScaledUp" : "ScaledDown", "Workload", _name, null, $"replicas {from} → {to} ({why})");
 
     private void HandleRestart(RestartWorkload cmd)
     {
@@ -231,6 +267,9 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             {
                 _events.Normal("Deleted", "Workload", _name, null, $"deleted; stopping {replicas.Count} replicas");
                 PublishEndpoints(force: true);
+                PublishAutoscaleTarget();
+                PublishMetricsTargets();
+                _autoscalerStatus = null;
                 CraneMetrics.ReplicasDesired.RemoveLabelled(_name);
                 CraneMetrics.ReplicasReady.RemoveLabelled(_name);
                 SyncAllocations();
@@ -286,7 +325,7 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
     {
         if (_stopping.TryGetValue(report.ReplicaId, out var stopping))
         {
-            _observed[report.ReplicaId] = new Observed(report, Now);
+            _observed[report.ReplicaId] = new Observed(report, Now, null, null);
             if (Now - stopping.Since > EnsureResend)
                 SendToNode(report.Node, new StopReplica(_name, report.ReplicaId, "replica was removed"));
             return;
@@ -301,8 +340,12 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var previous = _observed.GetValueOrDefault(report.ReplicaId)?.Report;
-        _observed[report.ReplicaId] = new Observed(report, Now);
+        var seen = _observed.GetValueOrDefault(report.ReplicaId);
+        var previous = seen?.Report;
+        var running = report.State == ReplicaState.Running;
+        var runningSince = running ? (previous?.State == ReplicaState.Running ? seen!.RunningSince : Now) : null;
+        var readySince = running && report.Ready ? (previous is { Ready: true, State: ReplicaState.Running } ? seen!.ReadySince : Now) : null;
+        _observed[report.ReplicaId] = new Observed(report, Now, runningSince, readySince);
         if (previous?.Ready != report.Ready || previous?.State != report.State)
             Reconcile();
     }
@@ -412,6 +455,8 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
 
         ExpireStopping();
         PublishEndpoints(force: Now - _lastEndpointsSent > EndpointsResend);
+        PublishAutoscaleTarget();
+        PublishMetricsTargets();
         if (Now - _lastAllocationSync > AllocationSyncInterval)
             SyncAllocations();
         CraneMetrics.ReplicasDesired.WithLabels(_name).Set(_state.Desired);
@@ -497,6 +542,50 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         _loadBalancer.Tell(message);
     }
 
+    /// <summary>Tells the autoscaler what it scales (on change, and every few seconds for a new singleton incarnation).</summary>
+    private void PublishAutoscaleTarget()
+    {
+        var spec = _state.Exists ? _state.Spec : null;
+        if (spec?.Autoscaling is null && _lastAutoscaleTarget is not { Autoscaled: true })
+            return;
+        var replicas = _state.Replicas.Values
+            .OrderBy(r => r.Id, StringComparer.Ordinal)
+            .Select(r => _observed.TryGetValue(r.Id, out var o) && o.Report.Node == r.Node
+                ? new AutoscaleReplica(r.Id, IsReady(r), o.RunningSince, o.ReadySince)
+                : new AutoscaleReplica(r.Id, false, null, null))
+            .ToList();
+        var message = new AutoscaleTarget(_name, spec?.Autoscaling is null ? null : spec, _state.Desired, replicas);
+        if (_lastAutoscaleTarget is { } last && Now - _lastAutoscaleSent < AutoscaleResend && last.Desired == message.Desired &&
+            last.Replicas.SequenceEqual(message.Replicas) && SameSpec(last.Spec, message.Spec))
+            return;
+        _lastAutoscaleTarget = message;
+        _lastAutoscaleSent = Now;
+        _autoscaler.Tell(message);
+    }
+
+    private static bool SameSpec(WorkloadSpec? a, WorkloadSpec? b) =>
+        ReferenceEquals(a, b) || (a is not null && b is not null && SpecJson.Serialize(a) == SpecJson.Serialize(b));
+
+    /// <summary>Tells the Prometheus owner where the running replicas serve /metrics (the workload's port).</summary>
+    private void PublishMetricsTargets()
+    {
+        var endpoints = _state.Exists && _state.Spec!.Port is not null
+            ? _state.Replicas.Values
+                .Where(r => r.Node is not null && _observed.TryGetValue(r.Id, out var o) && o.Report.Node == r.Node &&
+                            o.Report.State == ReplicaState.Running && o.Report.HostPort is not null)
+                .OrderBy(r => r.Id, StringComparer.Ordinal)
+                .Select(r => new MetricsEndpoint(r.Id, r.Node!, "127.0.0.1", _observed[r.Id].Report.HostPort!.Value))
+                .ToList()
+            : [];
+        if (endpoints.Count == 0 && _lastMetricsTargets is not { Endpoints.Count: > 0 })
+            return;
+        if (_lastMetricsTargets is { } last && last.Endpoints.SequenceEqual(endpoints) && Now - _lastMetricsTargetsSent < EndpointsResend)
+            return;
+        _lastMetricsTargets = new WorkloadMetricsTargets(_name, endpoints);
+        _lastMetricsTargetsSent = Now;
+        _metrics.Tell(_lastMetricsTargets);
+    }
+
     private void SyncAllocationsSoon() => _lastAllocationSync = DateTimeOffset.MinValue;
 
     private void SyncAllocations()
@@ -541,7 +630,10 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
                 $"node {s.Node} was lost")))
             .ToList();
         return new WorkloadView(_name, _state.Generation, _state.Spec!, _state.Desired,
-            _state.Replicas.Values.Count(IsReady), replicas);
+            _state.Replicas.Values.Count(IsReady), replicas)
+        {
+            Autoscaler = _autoscalerStatus,
+        };
     }
 
     private ReplicaView ReplicaViewOf(ReplicaRecord r, bool stopping)

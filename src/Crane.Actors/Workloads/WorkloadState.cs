@@ -29,5 +29,21 @@ public sealed record WorkloadState(
         _ => this,
     };
 
-    private WorkloadState WithSpec(WorkloadSpec spec, long generation) => this with { Spec = spec, Generation = generation, Desired = spec.Replicas };
+    /// <summary>
+    /// The spec as it will run: an autoscaled workload keeps the count the autoscaler (or a scale) chose across applies,
+    /// within the new min/max; a newly autoscaled one starts at its replicas within min/max.
+    /// </summary>
+    public WorkloadSpec Effective(WorkloadSpec spec)
+    {
+        if (spec.Autoscaling is not { } a)
+            return spec;
+        var start = Exists && Spec!.Autoscaling is not null ? Desired : spec.Replicas;
+        return spec with { Replicas = Math.Clamp(start, a.Min, a.Max) };
+    }
+
+    private WorkloadState WithSpec(WorkloadSpec spec, long generation)
+    {
+        var effective = Effective(spec);
+        return this with { Spec = effective, Generation = generation, Desired = effective.Replicas };
+    }
 }

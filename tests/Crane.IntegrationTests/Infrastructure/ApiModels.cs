@@ -10,6 +10,9 @@ public sealed record WorkloadDto(string Name, long Generation, JsonElement Spec,
     /// <summary>Where NGINX serves the workload; absent for workloads without a port.</summary>
     public LoadBalancerDto? LoadBalancer { get; init; }
 
+    /// <summary>The autoscaler's status; absent until an autoscaled workload's first sync.</summary>
+    public AutoscalerDto? Autoscaler { get; init; }
+
     public string Describe() =>
         $"{Name} gen {Generation} desired {DesiredReplicas} ready {ReadyReplicas} replicas [{string.Join("; ", Replicas.Select(r => r.Describe()))}]";
 }
@@ -52,6 +55,26 @@ public sealed record NodeDto(
 }
 
 public sealed record ObjectRefDto(string Kind, string Name);
+
+public sealed record AutoscalerDto(
+    string Metric,
+    double? CurrentValue,
+    double Target,
+    int CurrentReplicas,
+    int DesiredReplicas,
+    DateTimeOffset? LastScaleTime,
+    DateTimeOffset LastSyncTime,
+    string Message,
+    IReadOnlyList<ConditionDto> Conditions)
+{
+    public ConditionDto? Condition(string type) => Conditions.FirstOrDefault(c => c.Type == type);
+
+    public string Describe() =>
+        $"{Metric} {CurrentValue?.ToString("0.##", CultureInfo.InvariantCulture) ?? "-"} of {Target.ToString(CultureInfo.InvariantCulture)}, " +
+        $"{CurrentReplicas} → {DesiredReplicas}: {Message} [{string.Join("; ", Conditions.Select(c => $"{c.Type}={c.Status} {c.Reason}"))}]";
+}
+
+public sealed record ConditionDto(string Type, bool Status, string Reason, string Message, DateTimeOffset LastTransitionTime);
 
 public sealed record EventDto(
     long Id,

@@ -230,17 +230,8 @@ public sealed class CraneMember
             await Console.Error.WriteLineAsync($"CraneCluster: could not end {Name}: {ex.Message}");
         }
 
-        // A killed seed leaves its NGINX running (and holding its port): end the master serving our prefix and its workers.
         if (IsSeed)
-        {
-            foreach (var master in HostProcesses.WithCommandLine($"-p {Path.Combine(DataDir, "nginx")} "))
-            {
-                var workers = HostProcesses.ChildrenOf(master);
-                HostProcesses.Signal(master, HostProcesses.SigKill);
-                foreach (var worker in workers)
-                    HostProcesses.Signal(worker, HostProcesses.SigKill);
-            }
-        }
+            HostProcesses.KillSeedTools(DataDir);
 
         _api?.Dispose();
         _process?.Dispose();

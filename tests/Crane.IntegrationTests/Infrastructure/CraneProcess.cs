@@ -13,6 +13,16 @@ public sealed record CraneProcessOptions
 
     /// <summary>More crane-seed flags, e.g. ["--opa-url", "http://127.0.0.1:1"].</summary>
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
+
+    /// <summary>
+    /// Run Crane's own Prometheus (any free port) with a 1 s scrape, a 1 s autoscaler sync and a 5 s rate window, as the
+    /// autoscaling tests need; off by default (--prometheus-url none) so seeds that do not autoscale start no Prometheus.
+    /// </summary>
+    public bool Prometheus { get; init; }
+
+    internal IEnumerable<string> PrometheusArgs() => Prometheus
+        ? ["--prometheus-port", "0", "--scrape-interval-seconds", "1", "--autoscaler-sync-seconds", "1", "--autoscaler-window-seconds", "5"]
+        : ["--prometheus-url", "none"];
 }
 
 /// <summary>
@@ -58,6 +68,9 @@ public sealed class CraneProcess : IAsyncDisposable
 
     /// <summary>Port of the NGINX this seed owns (written by crane-seed to &lt;data-dir&gt;/lb.port).</summary>
     public int LbPort { get; private set; }
+
+    /// <summary>Port of the Prometheus this seed owns, with <see cref="CraneProcessOptions.Prometheus"/> (from &lt;data-dir&gt;/prometheus.port).</summary>
+    public int PrometheusPort { get; private set; }
 
     public int Pid => _process?.Id ?? throw new InvalidOperationException("crane-seed is not running");
 
@@ -120,7 +133,7 @@ public sealed class CraneProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var arg in _options.ExtraArgs)
+        foreach (var arg in _options.PrometheusArgs().Concat(_options.ExtraArgs))
             start.ArgumentList.Add(arg);
 
         // Flags say everything; CRANE_* variables from the caller's environment must not change them.
@@ -194,14 +207,7 @@ public sealed class CraneProcess : IAsyncDisposable
             await Console.Error.WriteLineAsync($"CraneProcess {NodeName}: could not kill crane-seed: {ex.Message}");
         }
 
-        // A killed seed leaves its NGINX running (and holding its port): end the master serving our prefix and its workers.
-        foreach (var master in HostProcesses.WithCommandLine($"-p {Path.Combine(DataDir, "nginx")} "))
-        {
-            var workers = HostProcesses.ChildrenOf(master);
-            HostProcesses.Signal(master, HostProcesses.SigKill);
-            foreach (var worker in workers)
-                HostProcesses.Signal(worker, HostProcesses.SigKill);
-        }
+        HostProcesses.KillSeedTools(DataDir);
 
         // Replicas of the process runtime outlive the seed on purpose; they carry CRANE_NODE=<our unique node name>.
         foreach (var pid in HostProcesses.WithEnvironment("CRANE_NODE", NodeName))
@@ -251,6 +257,8 @@ public sealed class CraneProcess : IAsyncDisposable
                     HttpPort = port;
                     _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"));
                     LbPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "lb.port"))).Trim(), CultureInfo.InvariantCulture);
+                    if (_options.Prometheus)
+                        PrometheusPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "prometheus.port"))).Trim(), CultureInfo.InvariantCulture);
                 }
             }
 

@@ -49,6 +49,25 @@ internal static class HostProcesses
     public static IReadOnlyList<int> WithCommandLine(string fragment) =>
         Pids().Where(pid => Read($"/proc/{pid}/cmdline")?.Replace('\0', ' ').Contains(fragment, StringComparison.Ordinal) == true).ToList();
 
+    /// <summary>
+    /// A seed killed with SIGKILL leaves the tools it owns running (NGINX holding its port, Prometheus holding its TSDB lock):
+    /// end the NGINX master serving the prefix under <paramref name="dataDir"/> with its workers, and the Prometheus whose config
+    /// lives there. Only processes that name our own data dir are touched.
+    /// </summary>
+    public static void KillSeedTools(string dataDir)
+    {
+        foreach (var master in WithCommandLine($"-p {Path.Combine(dataDir, "nginx")} "))
+        {
+            var workers = ChildrenOf(master);
+            Signal(master, SigKill);
+            foreach (var worker in workers)
+                Signal(worker, SigKill);
+        }
+
+        foreach (var prometheus in WithCommandLine($"--config.file={Path.Combine(dataDir, "prometheus")}{Path.DirectorySeparatorChar}"))
+            Signal(prometheus, SigKill);
+    }
+
     /// <summary>Pids whose parent is <paramref name="parent"/>.</summary>
     public static IReadOnlyList<int> ChildrenOf(int parent) =>
         Pids().Where(pid => Read($"/proc/{pid}/stat") is { } stat && ParentOf(stat) == parent).ToList();

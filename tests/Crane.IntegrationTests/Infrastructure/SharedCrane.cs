@@ -1,13 +1,16 @@
 namespace Crane.IntegrationTests;
 
-/// <summary>One crane-seed (docker runtime) for every test in <see cref="SharedCraneCollection"/>; each test uses its own workload names.</summary>
+/// <summary>
+/// One crane-seed (docker runtime, its own Prometheus with 1 s scrape and autoscaler sync) for every test in
+/// <see cref="SharedCraneCollection"/>; each test uses its own workload names.
+/// </summary>
 public sealed class SharedCraneFixture : IAsyncLifetime
 {
     private CraneProcess? _crane;
 
     public CraneProcess Crane => _crane ?? throw new InvalidOperationException("the shared crane-seed did not start");
 
-    public async Task InitializeAsync() => _crane = await CraneProcess.StartAsync();
+    public async Task InitializeAsync() => _crane = await CraneProcess.StartAsync(new CraneProcessOptions { Prometheus = true });
 
     public async Task DisposeAsync()
     {
