@@ -84,6 +84,7 @@ for _ in $(seq 1 120); do
 done
 port=$(cat "$data_dir/http.port")
 lb_port=$(cat "$data_dir/lb.port")
+prometheus_port=$(cat "$data_dir/prometheus.port" 2>/dev/null || echo 9090)
 api="http://127.0.0.1:$port"
 for _ in $(seq 1 60); do
   [ "$(curl -fs "$api/api/v1/nodes" | grep -o '"status":"Ready"' | wc -l)" -ge "$(( nodes > 0 ? nodes : 1 ))" ] && break
@@ -99,5 +100,6 @@ Crane is running at $api  (Ctrl-C stops Crane; containers keep running and are a
   curl -s -X POST -d '{"replicas":5}' $api/api/v1/workloads/api-service/scale
   curl -sN $api/api/v1/events/stream
   curl -s -H 'Host: api-service' http://127.0.0.1:$lb_port/     # through NGINX, ready replicas only
+  curl -s 'http://127.0.0.1:$prometheus_port/api/v1/query?query=crane_container_cpu_seconds_total'   # Crane's Prometheus
 MSG
 wait $seed

@@ -39,4 +39,93 @@ public sealed class CraneOptionsTests
         var ex = Assert.Throws<ArgumentException>(() => CraneOptions.Parse([arg], 0, NoEnv));
         Assert.StartsWith(message, ex.Message);
     }
+
+    [Fact]
+    public void Prometheus_and_autoscaler_flags_have_kubernetes_like_defaults()
+    {
+        var o = CraneOptions.Parse([], 0, NoEnv);
+
+        Assert.Null(o.PrometheusUrl);
+        Assert.Equal(9090, o.PrometheusPort);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.ScrapeInterval);
+        Assert.Equal(TimeSpan.FromSeconds(15), o.AutoscalerSync);
+        Assert.Equal(TimeSpan.FromSeconds(30), o.AutoscalerWindow);
+        Assert.Equal(0.1, o.AutoscalerTolerance);
+        Assert.Equal(TimeSpan.FromMinutes(5), o.CpuInitialization);
+    }
+
+    [Fact]
+    public void Prometheus_and_autoscaler_flags_parse()
+    {
+        var o = CraneOptions.Parse(
+        [
+            "--prometheus-url", "http://127.0.0.1:9091/", "--prometheus-port=0", "--scrape-interval-seconds", "2",
+            "--autoscaler-sync-seconds=1.5", "--autoscaler-window-seconds", "60", "--autoscaler-tolerance=0.25", "--cpu-initialization-seconds", "0",
+        ], 0, NoEnv);
+
+        Assert.Equal("http://127.0.0.1:9091", o.PrometheusUrl);
+        Assert.Equal(0, o.PrometheusPort);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.ScrapeInterval);
+        Assert.Equal(TimeSpan.FromSeconds(1.5), o.AutoscalerSync);
+        Assert.Equal(TimeSpan.FromSeconds(60), o.AutoscalerWindow);
+        Assert.Equal(0.25, o.AutoscalerTolerance);
+        Assert.Equal(TimeSpan.Zero, o.CpuInitialization);
+    }
+
+    [Fact]
+    public void The_prometheus_url_comes_from_the_environment_and_none_switches_metrics_off()
+    {
+        var fromEnv = CraneOptions.Parse([], 0, new Dictionary<string, string?> { ["CRANE_PROMETHEUS_URL"] = "https://prom.example:9090" });
+        Assert.Equal("https://prom.example:9090", fromEnv.PrometheusUrl);
+
+        var none = CraneOptions.Parse([], 0, new Dictionary<string, string?> { ["CRANE_PROMETHEUS_URL"] = CraneOptions.NoPrometheus });
+        Assert.Equal("none", none.PrometheusUrl);
+
+        var flagWins = CraneOptions.Parse(["--prometheus-url", "none"], 0, new Dictionary<string, string?> { ["CRANE_PROMETHEUS_URL"] = "http://127.0.0.1:9090" });
+        Assert.Equal("none", flagWins.PrometheusUrl);
+
+        var sync = CraneOptions.Parse([], 0, new Dictionary<string, string?> { ["CRANE_AUTOSCALER_SYNC_SECONDS"] = "3" });
+        Assert.Equal(TimeSpan.FromSeconds(3), sync.AutoscalerSync);
+    }
+
+    [Fact]
+    public void The_default_http_port_is_the_callers_unless_a_flag_or_the_environment_sets_it()
+    {
+        Assert.Equal(8080, CraneOptions.Parse([], 0, NoEnv).HttpPort);
+        Assert.Equal(8090, CraneOptions.Parse([], 0, NoEnv, defaultHttpPort: 8090).HttpPort);
+        Assert.Equal(9000, CraneOptions.Parse([], 0, new Dictionary<string, string?> { ["CRANE_HTTP_PORT"] = "9000" }, defaultHttpPort: 8090).HttpPort);
+        Assert.Equal(0, CraneOptions.Parse(["--http-port", "0"], 0, NoEnv, defaultHttpPort: 8090).HttpPort);
+    }
+
+    [Theory]
+    [InlineData("--autoscaler-sync-seconds=0.5", "autoscaler-sync-seconds")]
+    [InlineData("--autoscaler-sync-seconds=0", "autoscaler-sync-seconds")]
+    [InlineData("--autoscaler-sync-seconds=soon", "autoscaler-sync-seconds")]
+    [InlineData("--scrape-interval-seconds=0", "scrape-interval-seconds")]
+    [InlineData("--autoscaler-window-seconds=0.5", "autoscaler-window-seconds")]
+    [InlineData("--autoscaler-tolerance=1", "autoscaler-tolerance")]
+    [InlineData("--autoscaler-tolerance=1.5", "autoscaler-tolerance")]
+    [InlineData("--autoscaler-tolerance=-0.1", "autoscaler-tolerance")]
+    [InlineData("--autoscaler-tolerance=10%", "autoscaler-tolerance")]
+    [InlineData("--cpu-initialization-seconds=-1", "cpu-initialization-seconds")]
+    [InlineData("--prometheus-port=-1", "prometheus-port")]
+    [InlineData("--prometheus-url=ftp://127.0.0.1:9090", "prometheus-url")]
+    [InlineData("--prometheus-url=127.0.0.1:9090", "prometheus-url")]
+    [InlineData("--prometheus-url=localhost:9090", "prometheus-url")]
+    [InlineData("--prometheus-url=/prometheus", "prometheus-url")]
+    [InlineData("--prometheus-url=None", "prometheus-url")]
+    public void Bad_prometheus_and_autoscaler_values_name_their_flag(string arg, string flag)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => CraneOptions.Parse([arg], 0, NoEnv));
+        var value = arg[(arg.IndexOf('=') + 1)..];
+        Assert.StartsWith($"--{flag}: '{value}' is not", ex.Message);
+    }
+
+    [Fact]
+    public void A_bad_prometheus_url_in_the_environment_is_refused_too()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            CraneOptions.Parse([], 0, new Dictionary<string, string?> { ["CRANE_PROMETHEUS_URL"] = "prometheus:9090" }));
+        Assert.StartsWith("--prometheus-url: 'prometheus:9090' is not an http(s) URL or 'none'", ex.Message);
+    }
 }

@@ -67,20 +67,33 @@ public sealed record AutoscalerSettings
 /// </summary>
 public sealed class AutoscalerActor : ReceiveActor
 {
+    private readonly Dictionary<string, IActorRef> _children = new(StringComparer.Ordinal);
+    private long _incarnation;
+
     public AutoscalerActor(AutoscalerSettings settings, IMetricsReader reader, Func<IActorRef> workloads, IActorRef policy, EventPublisher events, TimeProvider time)
     {
         Receive<AutoscaleTarget>(target =>
         {
-            var child = Context.Child(target.Workload);
+            _children.TryGetValue(target.Workload, out var child);
             if (!target.Autoscaled)
             {
-                if (!child.IsNobody())
+                if (child is not null)
+                {
+                    // A stopping child keeps its name until it has terminated: forget it now, so a target right after starts a new one.
+                    _children.Remove(target.Workload);
                     Context.Stop(child);
+                }
+
                 return;
             }
 
-            if (child.IsNobody())
-                child = Context.ActorOf(WorkloadAutoscaler.Props(target.Workload, settings, reader, workloads, policy, events, time), target.Workload);
+            if (child is null)
+            {
+                child = Context.ActorOf(WorkloadAutoscaler.Props(target.Workload, settings, reader, workloads, policy, events, time),
+                    $"{Uri.EscapeDataString(target.Workload)}-{++_incarnation}");
+                _children[target.Workload] = child;
+            }
+
             child.Forward(target);
         });
     }
@@ -192,7 +205,8 @@ public sealed class WorkloadAutoscaler : ReceiveActor, IWithTimers
         }
 
         var decision = ScalingBehavior.From(autoscaling).Next(_history, current, proposal.Available ? proposal.Desired : null, now);
-        _history = decision.History;
+        // A scale counts against the rate policies only once the policy allowed it and the WorkloadActor was asked (OnPolicyAnswered).
+        _history = decision.HistoryBeforeScale;
         _lastProposal = proposal;
         ReportMetrics(proposal, decision.Desired);
         SetMetricsCondition(proposal, now);
@@ -240,6 +254,7 @@ public sealed class WorkloadAutoscaler : ReceiveActor, IWithTimers
         if (allowed != answer.From)
         {
             _lastScale = now;
+            _history = _history.RecordScale(answer.From, allowed, now);
             _workloads().Tell(new AutoscaleWorkload(_workload, answer.From, allowed, $"autoscaler: {explanation}"));
         }
 

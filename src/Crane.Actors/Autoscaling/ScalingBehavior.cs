@@ -65,6 +65,9 @@ public sealed record ScalingDecision(
     ScalingHistory History,
     string Explanation)
 {
+    /// <summary>History with this step's recommendation but not its scale: for a caller that records the scale only once it happened.</summary>
+    public ScalingHistory HistoryBeforeScale { get; init; } = History;
+
     /// <summary>AbleToScale: whether stabilization held the recommendation back (False only when scaling is disabled at zero replicas).</summary>
     public AutoscalerCondition AbleToScale => Current == 0
         ? new("AbleToScale", false, "ScalingDisabled", "scaling is disabled since the replica count is zero")
@@ -120,9 +123,9 @@ public sealed record ScalingBehavior(int Min, int Max, ScalingRules ScaleUp, Sca
         if (current == 0)
             return new(0, 0, recommendation, 0, ScalingLimit.None, pruned, "scaling is disabled while the replica count is 0");
         if (current > Max)
-            return new(current, Max, recommendation, current, ScalingLimit.Max, pruned.RecordScale(current, Max, now), $"current {current} is above max {Max}");
+            return new(current, Max, recommendation, current, ScalingLimit.Max, pruned.RecordScale(current, Max, now), $"current {current} is above max {Max}") { HistoryBeforeScale = pruned };
         if (current < Min)
-            return new(current, Min, recommendation, current, ScalingLimit.Min, pruned.RecordScale(current, Min, now), $"current {current} is below min {Min}");
+            return new(current, Min, recommendation, current, ScalingLimit.Min, pruned.RecordScale(current, Min, now), $"current {current} is below min {Min}") { HistoryBeforeScale = pruned };
         if (recommendation is not { } rec)
             return new(current, current, null, current, ScalingLimit.None, pruned, $"no recommendation, keeping {current}");
 
@@ -157,7 +160,10 @@ public sealed record ScalingBehavior(int Min, int Max, ScalingRules ScaleUp, Sca
                 (desired, limit) = (Min, ScalingLimit.Min);
         }
 
-        return new(current, desired, rec, stabilized, limit, recorded.RecordScale(current, desired, now), Explain(current, rec, stabilized, desired, limit));
+        return new(current, desired, rec, stabilized, limit, recorded.RecordScale(current, desired, now), Explain(current, rec, stabilized, desired, limit))
+        {
+            HistoryBeforeScale = recorded,
+        };
     }
 
     // Kubernetes' calculateScaleUpLimitWithScalingRules, in integers: percent rounds up so a small target still grows.

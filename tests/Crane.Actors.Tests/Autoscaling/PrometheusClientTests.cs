@@ -4,14 +4,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Crane.Actors.Autoscaling;
 
 namespace Crane.Actors.Tests.Autoscaling;
 
 /// <summary>
 /// One real Prometheus (package prometheus) on a free loopback port, in a temp directory, scraping a loopback HttpListener
-/// every second: one job per replica, each with its own /metrics/{replica} path and static workload/replica labels. Each
-/// replica's cpu counter grows at CoresPerSecond, so rate() of it is that many cores.
+/// every second: one job per replica, each with its own /metrics/{index} path and static workload/replica labels. Each
+/// replica's cpu counter grows by Cores every second, so rate() of it is that many cores.
 /// </summary>
 public sealed class LoopbackPrometheus : IAsyncLifetime
 {
@@ -105,8 +106,24 @@ public sealed class LoopbackPrometheus : IAsyncLifetime
             if (_prometheus is { HasExited: true })
                 Assert.Fail($"prometheus exited with {_prometheus.ExitCode} while waiting until {what}; log: {Log}");
             if (DateTime.UtcNow > deadline)
-                Assert.Fail($"timed out after {Deadline.TotalSeconds:0}s waiting until {what}; last answer: {lastAnswer?.Invoke() ?? "-"}; log: {Log}");
+                Assert.Fail($"timed out after {Deadline.TotalSeconds:0}s waiting until {what}; last answer: {lastAnswer?.Invoke() ?? "-"}; " +
+                            $"targets: {await Targets()}; log: {Log}");
             await Task.Delay(200);
+        }
+    }
+
+    private async Task<string> Targets()
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            var json = JsonNode.Parse(await http.GetStringAsync(new Uri(Url, "api/v1/targets")));
+            return string.Join("; ", json?["data"]?["activeTargets"]?.AsArray().Select(t =>
+                $"{t?["labels"]?["job"]} {t?["health"]} {t?["lastScrape"]} {t?["lastError"]}") ?? []);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException)
+        {
+            return e.Message;
         }
     }
 
@@ -151,29 +168,42 @@ public sealed class LoopbackPrometheus : IAsyncLifetime
                 return;
             }
 
-            var path = ctx.Request.Url!.AbsolutePath;
-            if (path.StartsWith("/metrics/", StringComparison.Ordinal) &&
-                int.TryParse(path["/metrics/".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < Replicas.Count)
+            try
             {
-                var r = Replicas[i];
-                var cpu = r.Cores * _clock.Elapsed.TotalSeconds;
-                var body = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"""
-                    # TYPE crane_container_cpu_seconds_total counter
-                    crane_container_cpu_seconds_total {cpu:R}
-                    # TYPE crane_container_memory_working_set_bytes gauge
-                    crane_container_memory_working_set_bytes {r.MemoryBytes}
-
-                    """));
-                ctx.Response.ContentType = "text/plain; version=0.0.4";
-                ctx.Response.OutputStream.Write(body);
+                Answer(ctx);
             }
-            else
+            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
             {
-                ctx.Response.StatusCode = 404;
+                // Prometheus gave up on this scrape (timeout under load): the next one must still be answered.
+                Append($"metrics endpoint: {e.Message}");
             }
-
-            ctx.Response.Close();
         }
+    }
+
+    private void Answer(HttpListenerContext ctx)
+    {
+        var path = ctx.Request.Url!.AbsolutePath;
+        if (path.StartsWith("/metrics/", StringComparison.Ordinal) &&
+            int.TryParse(path["/metrics/".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < Replicas.Count)
+        {
+            var r = Replicas[i];
+            var cpu = r.Cores * _clock.Elapsed.TotalSeconds;
+            var body = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"""
+                # TYPE crane_container_cpu_seconds_total counter
+                crane_container_cpu_seconds_total {cpu:R}
+                # TYPE crane_container_memory_working_set_bytes gauge
+                crane_container_memory_working_set_bytes {r.MemoryBytes}
+
+                """));
+            ctx.Response.ContentType = "text/plain; version=0.0.4";
+            ctx.Response.OutputStream.Write(body);
+        }
+        else
+        {
+            ctx.Response.StatusCode = 404;
+        }
+
+        ctx.Response.Close();
     }
 
     private void Append(string? line)

@@ -3,9 +3,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.TestKit.Xunit2;
 using Crane.Actors.Events;
 using Crane.Actors.Monitoring;
+using Crane.Contracts.Messages;
 
 namespace Crane.Actors.Tests.Monitoring;
 
@@ -61,10 +63,18 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
 
     private string SelfTarget => $"127.0.0.1:{_metricsPort}";
 
-    private IActorRef StartPrometheus() =>
+    private IActorRef StartPrometheus(IReadOnlyList<string>? selfTargets = null, bool manage = true) =>
         Sys.ActorOf(PrometheusActor.Props(
-            new PrometheusOptions(_dir, _port, [SelfTarget]) { ScrapeInterval = TimeSpan.FromSeconds(1), Retention = TimeSpan.FromHours(1) },
+            new PrometheusOptions(_dir, _port, selfTargets ?? [SelfTarget]) { ScrapeInterval = TimeSpan.FromSeconds(1), Retention = TimeSpan.FromHours(1), Manage = manage },
             new EventPublisher(Sys, TimeProvider.System)));
+
+    private string ReplicasFile => Path.Combine(_dir, "targets", "replicas.json");
+
+    private string MembersFile => Path.Combine(_dir, "targets", "crane.json");
+
+    private static JsonArray Groups(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+
+    private static string Label(JsonNode? group, string label) => group!["labels"]![label]!.GetValue<string>();
 
     private async Task<PrometheusStatus> Status(IActorRef prometheus)
     {
@@ -121,9 +131,9 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
         return JsonNode.Parse(json)!["data"]!["activeTargets"]!.AsArray();
     }
 
-    private async Task<IActorRef> StartReady()
+    private async Task<IActorRef> StartReady(IReadOnlyList<string>? selfTargets = null)
     {
-        var prometheus = StartPrometheus();
+        var prometheus = StartPrometheus(selfTargets);
         await Eventually(async () => (await Status(prometheus)).Running, "Prometheus runs");
         await Eventually(Ready, "GET /-/ready answers 200");
         return prometheus;
@@ -164,6 +174,106 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
         prometheus.Tell(new ScrapeTargets([]));
         await Eventually(async () => !(await ActiveTargets()).Any(t => t!["labels"]!["job"]!.GetValue<string>() == "replicas"),
             "the replica target is gone once the replica is");
+    }
+
+    [Fact]
+    public async Task Metrics_targets_of_two_workloads_merge_into_the_replicas_file_and_an_empty_set_removes_one()
+    {
+        var prometheus = await StartReady();
+
+        prometheus.Tell(new WorkloadMetricsTargets("web", [new MetricsEndpoint("web-1", "node-a", "127.0.0.1", _metricsPort), new MetricsEndpoint("web-2", "node-b", "127.0.0.1", _metricsPort)]));
+        prometheus.Tell(new WorkloadMetricsTargets("api", [new MetricsEndpoint("api-1", "node-a", "127.0.0.1", _metricsPort)]));
+
+        // The actor writes the file while handling each message, so once it answered a later Ask the file is there.
+        Assert.Equal(3, (await Status(prometheus)).Targets);
+        var merged = Groups(ReplicasFile);
+        Assert.Equal(["api/api-1@node-a", "web/web-1@node-a", "web/web-2@node-b"],
+            merged.Select(g => $"{Label(g, "workload")}/{Label(g, "replica")}@{Label(g, "node")}"));
+        Assert.All(merged, g => Assert.Equal($"127.0.0.1:{_metricsPort}", Assert.Single(g!["targets"]!.AsArray())!.GetValue<string>()));
+        await Eventually(async () => (await ActiveTargets()).Count(t =>
+            t!["labels"]!["job"]!.GetValue<string>() == "replicas" && t["health"]!.GetValue<string>() == "up") == 3,
+            "Prometheus scrapes the three replica targets of both workloads");
+
+        // A workload whose replicas all went away sends an empty set: its targets go, the other workload's stay.
+        prometheus.Tell(new WorkloadMetricsTargets("api", []));
+        Assert.Equal(2, (await Status(prometheus)).Targets);
+        Assert.Equal(["web", "web"], Groups(ReplicasFile).Select(g => Label(g, "workload")));
+        await Eventually(async () =>
+        {
+            var replicas = (await ActiveTargets()).Where(t => t!["labels"]!["job"]!.GetValue<string>() == "replicas").ToList();
+            return replicas.Count == 2 && replicas.All(t => t!["labels"]!["workload"]!.GetValue<string>() == "web");
+        }, "the api targets are gone and the web ones stay");
+    }
+
+    [Fact]
+    public async Task A_member_announced_on_the_topic_is_scraped_in_the_crane_job_with_member_and_role()
+    {
+        // No static self target: the crane job's only target is the one a member announces.
+        var prometheus = await StartReady(selfTargets: []);
+
+        // Published on MetricsAnnouncer.Topic through the DistributedPubSub mediator, as every Crane process does.
+        Sys.ActorOf(MetricsAnnouncer.Props(new MemberMetricsEndpoint("seed-1", "control", "127.0.0.1", _metricsPort)));
+
+        await Eventually(() => Task.FromResult(File.Exists(MembersFile) && Groups(MembersFile).Count == 1), "crane.json lists the member");
+        var member = Assert.Single(Groups(MembersFile));
+        Assert.Equal(("seed-1", "control"), (Label(member, "member"), Label(member, "role")));
+        Assert.Equal($"127.0.0.1:{_metricsPort}", Assert.Single(member!["targets"]!.AsArray())!.GetValue<string>());
+        await Eventually(async () => (await ActiveTargets()).Any(t =>
+            t!["labels"]!["job"]!.GetValue<string>() == "crane" &&
+            t["labels"]!["member"]?.GetValue<string>() == "seed-1" &&
+            t["labels"]!["role"]?.GetValue<string>() == "control" &&
+            t["scrapeUrl"]!.GetValue<string>() == $"http://127.0.0.1:{_metricsPort}/metrics" &&
+            t["health"]!.GetValue<string>() == "up"), "the member's /metrics is an up target of the crane job labelled member and role");
+        Assert.Equal(0, (await Status(prometheus)).Targets);
+    }
+
+    [Fact]
+    public async Task Unmanaged_it_writes_the_config_and_target_files_but_starts_no_prometheus()
+    {
+        var prometheus = StartPrometheus(manage: false);
+        // Once it answers, PreStart has run and its topic subscription reached the mediator ahead of the publish below.
+        await Status(prometheus);
+
+        prometheus.Tell(new WorkloadMetricsTargets("web", [new MetricsEndpoint("web-1", "node-a", "127.0.0.1", _metricsPort)]));
+        DistributedPubSub.Get(Sys).Mediator.Tell(new Publish(MetricsAnnouncer.Topic, new MemberMetricsEndpoint("node-1", "worker", "127.0.0.1", _metricsPort)));
+
+        await Eventually(() => Task.FromResult(File.Exists(MembersFile) && Groups(MembersFile).Count == 1), "crane.json lists the member");
+        Assert.Equal(("node-1", "worker"), (Label(Groups(MembersFile)[0], "member"), Label(Groups(MembersFile)[0], "role")));
+        Assert.Equal("web-1", Label(Assert.Single(Groups(ReplicasFile)), "replica"));
+        var config = await File.ReadAllTextAsync(Path.Combine(_dir, "prometheus.yml"));
+        Assert.Contains(MembersFile, config);
+        Assert.Contains(ReplicasFile, config);
+        var (exitCode, output) = await PrometheusConfigTests.Promtool("check", "config", Path.Combine(_dir, "prometheus.yml"));
+        Assert.True(exitCode == 0, $"promtool check config failed: {output}");
+
+        var status = await Status(prometheus);
+        Assert.False(status.Running);
+        Assert.Null(status.Pid);
+        Assert.Null(status.LastError);
+        Assert.False(File.Exists(Path.Combine(_dir, "prometheus.pid")));
+        Assert.Empty(ProcessesUsing(_dir));
+        Assert.False(await Ready());
+    }
+
+    /// <summary>Pids whose command line mentions <paramref name="dir"/> (a Prometheus started for this test would).</summary>
+    private static List<int> ProcessesUsing(string dir)
+    {
+        var pids = new List<int>();
+        foreach (var proc in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out var pid))
+                continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(proc, "cmdline")).Contains(dir, StringComparison.Ordinal))
+                    pids.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return pids;
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Crane.Actors.Monitoring;
+using YamlDotNet.RepresentationModel;
 
 namespace Crane.Actors.Tests.Monitoring;
 
@@ -60,6 +61,89 @@ public sealed class PrometheusConfigTests : IDisposable
         Assert.Equal("web-a", groups[1]!["labels"]!["replica"]!.GetValue<string>());
         Assert.Equal("node-1", groups[1]!["labels"]!["node"]!.GetValue<string>());
         Assert.Equal("[]\n", PrometheusConfig.RenderTargets([]));
+    }
+
+    /// <summary>The scrape config of one job, parsed (not matched as text): its keys say which discovery it uses.</summary>
+    private static YamlMappingNode Job(string yaml, string job)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        var root = (YamlMappingNode)stream.Documents[0].RootNode;
+        return ((YamlSequenceNode)root["scrape_configs"]).Children.Cast<YamlMappingNode>()
+            .Single(j => ((YamlScalarNode)j["job_name"]).Value == job);
+    }
+
+    private static List<string?> Scalars(YamlNode sequence) => ((YamlSequenceNode)sequence).Children.Select(n => ((YamlScalarNode)n).Value).ToList();
+
+    private static bool Has(YamlMappingNode node, string key) => node.Children.ContainsKey(new YamlScalarNode(key));
+
+    [Fact]
+    public void With_a_members_file_the_crane_job_discovers_members_from_it()
+    {
+        var yaml = PrometheusConfig.Render(PrometheusConfig.DefaultScrapeInterval, [], "/data/targets/replicas.json", "/data/targets/crane.json");
+
+        var crane = Job(yaml, "crane");
+        Assert.False(Has(crane, "static_configs"), yaml);
+        var sd = (YamlMappingNode)((YamlSequenceNode)crane["file_sd_configs"]).Children.Single();
+        Assert.Equal(["/data/targets/crane.json"], Scalars(sd["files"]));
+        Assert.Equal("5s", ((YamlScalarNode)sd["refresh_interval"]).Value);
+        var replicas = (YamlMappingNode)((YamlSequenceNode)Job(yaml, "replicas")["file_sd_configs"]).Children.Single();
+        Assert.Equal(["/data/targets/replicas.json"], Scalars(replicas["files"]));
+    }
+
+    [Fact]
+    public void Static_self_targets_are_rendered_only_when_given()
+    {
+        var both = Job(PrometheusConfig.Render(PrometheusConfig.DefaultScrapeInterval, ["127.0.0.1:8080"], "/t/replicas.json", "/t/crane.json"), "crane");
+        var statics = (YamlMappingNode)((YamlSequenceNode)both["static_configs"]).Children.Single();
+        Assert.Equal(["127.0.0.1:8080"], Scalars(statics["targets"]));
+        Assert.Equal(["/t/crane.json"], Scalars(((YamlMappingNode)((YamlSequenceNode)both["file_sd_configs"]).Children.Single())["files"]));
+
+        // Without a members file the crane job keeps its (possibly empty) static list: a job needs some discovery.
+        var withoutMembers = Job(PrometheusConfig.Render(PrometheusConfig.DefaultScrapeInterval, [], "/t/replicas.json"), "crane");
+        Assert.Empty(((YamlSequenceNode)((YamlMappingNode)((YamlSequenceNode)withoutMembers["static_configs"]).Children.Single())["targets"]).Children);
+        Assert.False(Has(withoutMembers, "file_sd_configs"));
+    }
+
+    [Fact]
+    public void Members_render_in_a_stable_order_labelled_member_and_role()
+    {
+        MemberTarget[] members =
+        [
+            new("127.0.0.1", 8082, "worker-2", "worker"),
+            new("127.0.0.1", 8080, "seed-1", "control"),
+            new("::1", 8081, "node-1", "control,worker"),
+        ];
+
+        var json = PrometheusConfig.RenderMembers(members);
+
+        Assert.Equal(json, PrometheusConfig.RenderMembers(members.Reverse()));
+        var groups = JsonNode.Parse(json)!.AsArray();
+        Assert.Equal(["node-1", "seed-1", "worker-2"], groups.Select(g => g!["labels"]!["member"]!.GetValue<string>()));
+        Assert.Equal(["control,worker", "control", "worker"], groups.Select(g => g!["labels"]!["role"]!.GetValue<string>()));
+        Assert.Equal(["[::1]:8081", "127.0.0.1:8080", "127.0.0.1:8082"], groups.Select(g => Assert.Single(g!["targets"]!.AsArray())!.GetValue<string>()));
+        Assert.All(groups, g => Assert.Equal(["member", "role"], g!["labels"]!.AsObject().Select(kv => kv.Key)));
+        Assert.Equal("[]\n", PrometheusConfig.RenderMembers([]));
+    }
+
+    [Fact]
+    public async Task The_rendered_config_with_members_and_replicas_files_passes_promtool()
+    {
+        var targets = Path.Combine(_dir, "replicas.json");
+        await File.WriteAllTextAsync(targets, PrometheusConfig.RenderTargets([new("127.0.0.1", 9100, "web", "web-1", "node-1")]));
+        var members = Path.Combine(_dir, "crane.json");
+        await File.WriteAllTextAsync(members, PrometheusConfig.RenderMembers([new("127.0.0.1", 8080, "seed-1", "control"), new("::1", 8081, "node-1", "worker")]));
+        var config = Path.Combine(_dir, "prometheus.yml");
+        await File.WriteAllTextAsync(config, PrometheusConfig.Render(PrometheusConfig.DefaultScrapeInterval, [], targets, members));
+
+        var (exitCode, output) = await Promtool("check", "config", config);
+
+        Assert.True(exitCode == 0, $"promtool check config failed: {output}");
+        Assert.DoesNotContain("WARNING", output);
+        // promtool read both file_sd files; a members file it could not parse fails the check.
+        await File.WriteAllTextAsync(members, "[{\"targets\": \"127.0.0.1:8080\"}]");
+        var (badExit, badOutput) = await Promtool("check", "config", config);
+        Assert.True(badExit != 0, $"promtool accepted a malformed members file: {badOutput}");
     }
 
     [Fact]
