@@ -138,6 +138,48 @@ public sealed class AutoscalingTests(SharedCraneFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task A_scaling_policy_caps_the_autoscaler_and_the_event_says_why()
+    {
+        var name = Specs.UniqueName("as-pol");
+        var policy = Specs.UniqueName("as-cap");
+        var put = await _crane.Api.SendAsync(HttpMethod.Put, $"/api/v1/policies/{policy}", $$"""
+            package crane.scaling
+
+            import rego.v1
+
+            max_replicas := 2 if input.workload.name == "{{name}}"
+            """, "text/plain");
+        Assert.Equal(HttpStatusCode.OK, put.Status);
+        try
+        {
+            // Unpoliced, a burning replica asks for 3 (as in the cpu test); the policy allows 2.
+            await _crane.Api.ApplyOkAsync(Autoscaled(name, "100m", "32Mi", "  min: 1\n  max: 3\n  metric: cpu\n  target: 40"));
+            var ready = await Converge.AllReadyAsync(_crane, name, 1);
+            await ActiveAsync(name);
+
+            await GetReplicaAsync(ready.Replicas[0], "/burn?seconds=30");
+            var most = 0;
+            var events = await Wait.Until(async () =>
+                {
+                    most = Math.Max(most, (await _crane.Api.GetExistingWorkloadAsync(name)).DesiredReplicas);
+                    return await _crane.Api.EventsAsync($"?workload={name}&reason=ScalingLimited");
+                },
+                e => e.Any(x => x.Message.StartsWith("autoscaler ", StringComparison.Ordinal)), ScaleUpDeadline,
+                $"the autoscaler of {name} should hit the policy's max_replicas 2", e => string.Join("\n", e.Select(x => x.Describe())));
+            Assert.Contains("by policy", events[0].Message);
+            Assert.Contains("max_replicas 2", events[0].Message);
+            var capped = await Wait.Until(() => _crane.Api.GetExistingWorkloadAsync(name), w => w.DesiredReplicas == 2, TimeSpan.FromSeconds(10),
+                $"{name} should run the 2 replicas the policy allows", Describe);
+            Assert.True(Math.Max(most, capped.DesiredReplicas) <= 2, $"{name} went to {most} replicas past the policy's 2");
+        }
+        finally
+        {
+            await _crane.Api.SendAsync(HttpMethod.Delete, $"/api/v1/policies/{policy}");
+            await Converge.DeleteQuietlyAsync(_crane, name);
+        }
+    }
+
+    [Fact]
     public async Task A_bad_promql_query_is_refused_at_apply_time_and_nothing_is_created()
     {
         var name = Specs.UniqueName("as-bad");
