@@ -147,7 +147,14 @@ public sealed class WorkloadAutoscaler : ReceiveActor, IWithTimers
         _policy = policy;
         _events = events;
         _time = time;
-        Receive<AutoscaleTarget>(t => _target = t);
+        Receive<AutoscaleTarget>(t =>
+        {
+            // A fresh loop (new workload, seed restart, singleton failover) knows no earlier recommendations: it counts the
+            // current replicas as one made now, so it waits out the stabilization windows before moving away from them.
+            if (_target is null)
+                _history = ScalingHistory.Empty.Record(t.Desired, Now);
+            _target = t;
+        });
         Receive<Sync>(_ => OnSync());
         Receive<Read>(OnRead);
         Receive<PolicyAnswered>(OnPolicyAnswered);

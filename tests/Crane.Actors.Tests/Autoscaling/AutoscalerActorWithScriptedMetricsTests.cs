@@ -315,4 +315,23 @@ public sealed class AutoscalerActorWithScriptedMetricsTests : TestKit
         Assert.Equal(("custom", 25.0, 10.0, 5), (view.Metric, view.CurrentValue, view.Target, view.DesiredReplicas));
         Assert.Contains(reader.Requests, r => r.Workload == "custom-web" && r.Spec.Query == query);
     }
+
+    [Fact]
+    public void A_fresh_autoscaler_waits_out_the_scale_down_window_before_leaving_the_current_count()
+    {
+        // 4 idle replicas want 1, but a loop that just started (restart, failover) has no history: it counts the current 4
+        // as a recommendation made now and holds them for the 1 s scale-down window.
+        var reader = ScriptedMetricsReader.PerReplica(("idle-a", 0.01), ("idle-b", 0.01), ("idle-c", 0.01), ("idle-d", 0.01));
+        var autoscaler = StartAutoscaler(reader);
+        var spec = CpuSpec("idle-web", 4, behavior: new ScalingBehaviorSpec(null, new ScalingRulesSpec { StabilizationWindowSeconds = 1 }));
+
+        autoscaler.Tell(Target(spec, 4, "idle-a", "idle-b", "idle-c", "idle-d"));
+
+        var first = _region.ExpectMsg<AutoscalerStatusReport>(Wait).Status;
+        Assert.Equal(4, first.DesiredReplicas);
+        Assert.Contains("held at 4 by the 1 s scale-down stabilization window", first.Message);
+        AssertCondition(first, "AbleToScale", true, "ScaleDownStabilized");
+        var scale = _region.FishForMessage<AutoscaleWorkload>(_ => true, Wait);
+        Assert.Equal((4, 1), (scale.From, scale.To));
+    }
 }
