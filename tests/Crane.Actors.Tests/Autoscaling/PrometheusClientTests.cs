@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crane.Actors.Autoscaling;
 
+using Crane.Actors.Tests.Monitoring;
+
 namespace Crane.Actors.Tests.Autoscaling;
 
 /// <summary>
@@ -29,13 +31,12 @@ public sealed class LoopbackPrometheus : IAsyncLifetime
     ];
 
     private readonly string _dir = Directory.CreateTempSubdirectory("crane-prom-query-test-").FullName;
-    private readonly HttpListener _metrics = new();
-    private readonly int _metricsPort = FreePort();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private LoopbackMetricsServer? _metrics;
     private readonly StringBuilder _log = new();
     private Process? _prometheus;
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = LoopbackMetricsServer.FreePort();
 
     public Uri Url => new($"http://127.0.0.1:{Port}/");
 
@@ -48,20 +49,9 @@ public sealed class LoopbackPrometheus : IAsyncLifetime
         }
     }
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     public async Task InitializeAsync()
     {
-        _metrics.Prefixes.Add($"http://127.0.0.1:{_metricsPort}/");
-        _metrics.Start();
-        _ = Task.Run(ServeMetrics);
+        _metrics = new LoopbackMetricsServer(Answer, Append);
 
         var config = Path.Combine(_dir, "prometheus.yml");
         await File.WriteAllTextAsync(config, Config());
@@ -143,7 +133,7 @@ public sealed class LoopbackPrometheus : IAsyncLifetime
                   - job_name: replica-{i}
                     metrics_path: /metrics/{i}
                     static_configs:
-                      - targets: ["127.0.0.1:{_metricsPort}"]
+                      - targets: ["{_metrics!.Target}"]
                         labels: {"{"}workload: {Quote(r.Workload)}, replica: {Quote(r.Name)}, node: "node-a"{"}"}
 
                 """);
@@ -154,56 +144,20 @@ public sealed class LoopbackPrometheus : IAsyncLifetime
 
     private static string Quote(string value) => JsonSerializer.Serialize(value);
 
-    private async Task ServeMetrics()
+    private string? Answer(string path)
     {
-        while (_metrics.IsListening)
-        {
-            HttpListenerContext ctx;
-            try
-            {
-                ctx = await _metrics.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
+        if (!path.StartsWith("/metrics/", StringComparison.Ordinal) ||
+            !int.TryParse(path["/metrics/".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var i) || i >= Replicas.Count)
+            return null;
+        var r = Replicas[i];
+        var cpu = r.Cores * _clock.Elapsed.TotalSeconds;
+        return string.Create(CultureInfo.InvariantCulture, $"""
+            # TYPE crane_container_cpu_seconds_total counter
+            crane_container_cpu_seconds_total {cpu:R}
+            # TYPE crane_container_memory_working_set_bytes gauge
+            crane_container_memory_working_set_bytes {r.MemoryBytes}
 
-            try
-            {
-                Answer(ctx);
-            }
-            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // Prometheus gave up on this scrape (timeout under load): the next one must still be answered.
-                Append($"metrics endpoint: {e.Message}");
-            }
-        }
-    }
-
-    private void Answer(HttpListenerContext ctx)
-    {
-        var path = ctx.Request.Url!.AbsolutePath;
-        if (path.StartsWith("/metrics/", StringComparison.Ordinal) &&
-            int.TryParse(path["/metrics/".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < Replicas.Count)
-        {
-            var r = Replicas[i];
-            var cpu = r.Cores * _clock.Elapsed.TotalSeconds;
-            var body = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"""
-                # TYPE crane_container_cpu_seconds_total counter
-                crane_container_cpu_seconds_total {cpu:R}
-                # TYPE crane_container_memory_working_set_bytes gauge
-                crane_container_memory_working_set_bytes {r.MemoryBytes}
-
-                """));
-            ctx.Response.ContentType = "text/plain; version=0.0.4";
-            ctx.Response.OutputStream.Write(body);
-        }
-        else
-        {
-            ctx.Response.StatusCode = 404;
-        }
-
-        ctx.Response.Close();
+            """);
     }
 
     private void Append(string? line)
@@ -233,7 +187,7 @@ public sealed class LoopbackPrometheus : IAsyncLifetime
             prometheus.Dispose();
         }
 
-        _metrics.Close();
+        _metrics?.Dispose();
         try
         {
             Directory.Delete(_dir, recursive: true);
@@ -382,7 +336,7 @@ public sealed class PrometheusClientTests(LoopbackPrometheus prometheus) : IClas
     [Fact]
     public async Task A_closed_port_is_unavailable_at_once()
     {
-        var client = Client(new Uri($"http://127.0.0.1:{LoopbackPrometheus.FreePort()}"), TimeSpan.FromSeconds(3));
+        var client = Client(new Uri($"http://127.0.0.1:{LoopbackMetricsServer.FreePort()}"), TimeSpan.FromSeconds(3));
         var watch = Stopwatch.StartNew();
 
         var result = await client.QueryAsync("up", CancellationToken.None);

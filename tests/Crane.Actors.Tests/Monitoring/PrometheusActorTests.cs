@@ -17,51 +17,17 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     private readonly string _dir = Directory.CreateTempSubdirectory("crane-prom-test-").FullName;
-    private readonly int _port = FreePort();
+    private readonly int _port = LoopbackMetricsServer.FreePort();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private readonly HttpListener _metrics = new();
-    private readonly int _metricsPort = FreePort();
+    private readonly LoopbackMetricsServer _metrics = new(_ => "# TYPE demo_up gauge\ndemo_up 1\n");
     private readonly HashSet<int> _pids = [];
     private string _lastAnswer = "(nothing yet)";
 
     public PrometheusActorTests() : base(TestConfig.Cluster)
     {
-        _metrics.Prefixes.Add($"http://127.0.0.1:{_metricsPort}/");
-        _metrics.Start();
-        _ = Task.Run(ServeMetrics);
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private async Task ServeMetrics()
-    {
-        while (_metrics.IsListening)
-        {
-            HttpListenerContext ctx;
-            try
-            {
-                ctx = await _metrics.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            var body = "# TYPE demo_up gauge\ndemo_up 1\n"u8.ToArray();
-            ctx.Response.ContentType = "text/plain; version=0.0.4";
-            ctx.Response.OutputStream.Write(body);
-            ctx.Response.Close();
-        }
-    }
-
-    private string SelfTarget => $"127.0.0.1:{_metricsPort}";
+    private string SelfTarget => _metrics.Target;
 
     private IActorRef StartPrometheus(IReadOnlyList<string>? selfTargets = null, bool manage = true) =>
         Sys.ActorOf(PrometheusActor.Props(
@@ -155,7 +121,7 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
     {
         var prometheus = await StartReady();
 
-        prometheus.Tell(new ScrapeTargets([new ScrapeTarget("127.0.0.1", _metricsPort, "demo", "demo-1", "node-a")]));
+        prometheus.Tell(new ScrapeTargets([new ScrapeTarget("127.0.0.1", _metrics.Port, "demo", "demo-1", "node-a")]));
 
         await Eventually(async () => (await ActiveTargets()).Any(t =>
             t!["labels"]!["job"]!.GetValue<string>() == "replicas" &&
@@ -181,15 +147,15 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
     {
         var prometheus = await StartReady();
 
-        prometheus.Tell(new WorkloadMetricsTargets("web", [new MetricsEndpoint("web-1", "node-a", "127.0.0.1", _metricsPort), new MetricsEndpoint("web-2", "node-b", "127.0.0.1", _metricsPort)]));
-        prometheus.Tell(new WorkloadMetricsTargets("api", [new MetricsEndpoint("api-1", "node-a", "127.0.0.1", _metricsPort)]));
+        prometheus.Tell(new WorkloadMetricsTargets("web", [new MetricsEndpoint("web-1", "node-a", "127.0.0.1", _metrics.Port), new MetricsEndpoint("web-2", "node-b", "127.0.0.1", _metrics.Port)]));
+        prometheus.Tell(new WorkloadMetricsTargets("api", [new MetricsEndpoint("api-1", "node-a", "127.0.0.1", _metrics.Port)]));
 
         // The actor writes the file while handling each message, so once it answered a later Ask the file is there.
         Assert.Equal(3, (await Status(prometheus)).Targets);
         var merged = Groups(ReplicasFile);
         Assert.Equal(["api/api-1@node-a", "web/web-1@node-a", "web/web-2@node-b"],
             merged.Select(g => $"{Label(g, "workload")}/{Label(g, "replica")}@{Label(g, "node")}"));
-        Assert.All(merged, g => Assert.Equal($"127.0.0.1:{_metricsPort}", Assert.Single(g!["targets"]!.AsArray())!.GetValue<string>()));
+        Assert.All(merged, g => Assert.Equal($"127.0.0.1:{_metrics.Port}", Assert.Single(g!["targets"]!.AsArray())!.GetValue<string>()));
         await Eventually(async () => (await ActiveTargets()).Count(t =>
             t!["labels"]!["job"]!.GetValue<string>() == "replicas" && t["health"]!.GetValue<string>() == "up") == 3,
             "Prometheus scrapes the three replica targets of both workloads");
@@ -212,17 +178,17 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
         var prometheus = await StartReady(selfTargets: []);
 
         // Published on MetricsAnnouncer.Topic through the DistributedPubSub mediator, as every Crane process does.
-        Sys.ActorOf(MetricsAnnouncer.Props(new MemberMetricsEndpoint("seed-1", "control", "127.0.0.1", _metricsPort)));
+        Sys.ActorOf(MetricsAnnouncer.Props(new MemberMetricsEndpoint("seed-1", "control", "127.0.0.1", _metrics.Port)));
 
         await Eventually(() => Task.FromResult(File.Exists(MembersFile) && Groups(MembersFile).Count == 1), "crane.json lists the member");
         var member = Assert.Single(Groups(MembersFile));
         Assert.Equal(("seed-1", "control"), (Label(member, "member"), Label(member, "role")));
-        Assert.Equal($"127.0.0.1:{_metricsPort}", Assert.Single(member!["targets"]!.AsArray())!.GetValue<string>());
+        Assert.Equal($"127.0.0.1:{_metrics.Port}", Assert.Single(member!["targets"]!.AsArray())!.GetValue<string>());
         await Eventually(async () => (await ActiveTargets()).Any(t =>
             t!["labels"]!["job"]!.GetValue<string>() == "crane" &&
             t["labels"]!["member"]?.GetValue<string>() == "seed-1" &&
             t["labels"]!["role"]?.GetValue<string>() == "control" &&
-            t["scrapeUrl"]!.GetValue<string>() == $"http://127.0.0.1:{_metricsPort}/metrics" &&
+            t["scrapeUrl"]!.GetValue<string>() == $"http://127.0.0.1:{_metrics.Port}/metrics" &&
             t["health"]!.GetValue<string>() == "up"), "the member's /metrics is an up target of the crane job labelled member and role");
         Assert.Equal(0, (await Status(prometheus)).Targets);
     }
@@ -234,8 +200,8 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
         // Once it answers, PreStart has run and its topic subscription reached the mediator ahead of the publish below.
         await Status(prometheus);
 
-        prometheus.Tell(new WorkloadMetricsTargets("web", [new MetricsEndpoint("web-1", "node-a", "127.0.0.1", _metricsPort)]));
-        DistributedPubSub.Get(Sys).Mediator.Tell(new Publish(MetricsAnnouncer.Topic, new MemberMetricsEndpoint("node-1", "worker", "127.0.0.1", _metricsPort)));
+        prometheus.Tell(new WorkloadMetricsTargets("web", [new MetricsEndpoint("web-1", "node-a", "127.0.0.1", _metrics.Port)]));
+        DistributedPubSub.Get(Sys).Mediator.Tell(new Publish(MetricsAnnouncer.Topic, new MemberMetricsEndpoint("node-1", "worker", "127.0.0.1", _metrics.Port)));
 
         await Eventually(() => Task.FromResult(File.Exists(MembersFile) && Groups(MembersFile).Count == 1), "crane.json lists the member");
         Assert.Equal(("node-1", "worker"), (Label(Groups(MembersFile)[0], "member"), Label(Groups(MembersFile)[0], "role")));
@@ -349,7 +315,7 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
             }
         }
 
-        _metrics.Close();
+        _metrics.Dispose();
         _http.Dispose();
         try
         {
