@@ -22,6 +22,7 @@ install_missing() {
   command -v hey >/dev/null 2>&1 || need+=(hey)
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+  command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then

@@ -34,6 +34,7 @@ internal static class CraneApi
         api.MapPost("/workloads/{name}/rebalance", Rebalance);
         api.MapGet("/nodes", Nodes);
         PolicyApi.Map(api);
+        AlertingApi.Map(api);
         api.MapPost("/nodes/{name}/cordon", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Cordon, registry));
         api.MapPost("/nodes/{name}/uncordon", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Uncordon, registry));
         api.MapPost("/nodes/{name}/drain", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Drain, registry));

@@ -13,5 +13,5 @@ internal static partial class SpecNames
 
 internal static class SpecLimits
 {
-    public const int MaxReplicas = 1000;
+    public const int MaxReplicas = Crane.Contracts.Specs.SpecParser.MaxReplicas;
 }

@@ -70,6 +70,10 @@ public sealed class WireSerializationTests() : TestKit(Config)
         new AutoscalerStatusReport("api", Status),
         new WorkloadMetricsTargets("api", [new MetricsEndpoint("r1", "n1", "127.0.0.1", 32000)]),
         new MemberMetricsEndpoint("node-1", "worker", "127.0.0.1", 40123),
+        new EventLogSnapshot(8, [
+            new CraneEvent(7, DateTimeOffset.UnixEpoch, CraneEvent.Normal, "Started", new ObjectRef("Replica", "r1"), "n1", "started", new Dictionary<string, string> { ["workload"] = "api" }),
+            new CraneEvent(8, DateTimeOffset.UnixEpoch.AddSeconds(1), CraneEvent.Warning, "FailedScheduling", new ObjectRef("Replica", "r2"), null, "0/1 nodes available"),
+        ]),
     ];
 
     private static readonly AutoscalerView Status = new("cpu", 143.5, 70, 2, 5, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(15), "scaled",

@@ -5,6 +5,7 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
+using Crane.Actors.Alerts;
 using Crane.Actors.Autoscaling;
 using Crane.Actors.Events;
 using Crane.Actors.Monitoring;
@@ -93,6 +94,16 @@ public static class CraneAkka
                             () => registry.Get<WorkloadRegion>(), registry.Get<PolicySingleton>(), policyFilter);
                     },
                     new ClusterSingletonOptions { Role = ControlRole });
+                var alertmanager = control ? AlertmanagerAddress(options) : null;
+                if (alertmanager is { Own: true } ownAlertmanager)
+                {
+                    builder.WithSingleton<AlertmanagerSingleton>("alertmanager",
+                        (system, _, _) => AlertmanagerActor.Props(
+                            new AlertmanagerOptions(Path.GetFullPath(Path.Combine(options.DataDir, "alertmanager")), ownAlertmanager.Port),
+                            new EventPublisher(system, time)),
+                        new ClusterSingletonOptions { Role = ControlRole });
+                }
+
                 if (prometheusUrl is not null)
                 {
                     var manage = options.PrometheusUrl is null;
@@ -102,6 +113,9 @@ public static class CraneAkka
                             {
                                 ScrapeInterval = options.ScrapeInterval,
                                 Manage = manage,
+                                Alertmanagers = alertmanager is { } am ? [$"{am.Host}:{am.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}"] : [],
+                                AlertResendDelay = options.AlertResendDelay,
+                                DefaultRules = ShippedRules(),
                             },
                             new EventPublisher(system, time)),
                         new ClusterSingletonOptions { Role = ControlRole });
@@ -125,6 +139,10 @@ public static class CraneAkka
                         new EventPublisher(system, time),
                         time),
                     new ClusterSingletonOptions { Role = ControlRole });
+                builder.WithSingleton<AlertReceiverSingleton>("alert-receiver",
+                    (system, registry, _) => AlertReceiverActor.Props(() => registry.Get<WorkloadRegion>(), registry.Get<PolicySingleton>(),
+                        new EventPublisher(system, time), time, options.AlertActionInterval),
+                    new ClusterSingletonOptions { Role = ControlRole });
                 builder.WithSingleton<LoadBalancerSingleton>("load-balancer",
                     (system, _, _) => LoadBalancerActor.Props(
                         new LoadBalancerOptions(Path.GetFullPath(Path.Combine(options.DataDir, "nginx")), lbPort, options.Nginx, TimeSpan.FromMilliseconds(100)),
@@ -147,8 +165,9 @@ public static class CraneAkka
                         RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
                         StateStoreMode = StateStoreMode.Persistence,
                     });
+                // Persistent per control member; the id must not change across restarts of the member.
                 builder.WithActors((system, registry) =>
-                    registry.Register<EventLogActor>(system.ActorOf(EventLogActor.Props(), "events")));
+                    registry.Register<EventLogActor>(system.ActorOf(EventLogActor.Supervised(EventLogActor.PersistenceIdFor(options.Hostname, options.AkkaPort)), "events")));
             }
             else
             {
@@ -219,6 +238,34 @@ public static class CraneAkka
 
         File.WriteAllText(Path.Combine(options.DataDir, file), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return port;
+    }
+
+    private sealed record AlertmanagerAt(string Host, int Port, bool Own);
+
+    /// <summary>
+    /// Where Prometheus sends alerts: Crane's own Alertmanager (only beside its own Prometheus; port 0: a free one, written to
+    /// &lt;data-dir&gt;/alertmanager.port), the --alertmanager-url one, or none.
+    /// </summary>
+    private static AlertmanagerAt? AlertmanagerAddress(CraneOptions options)
+    {
+        if (options.AlertmanagerUrl == CraneOptions.NoPrometheus || options.PrometheusUrl == CraneOptions.NoPrometheus)
+            return null;
+        if (options.AlertmanagerUrl is { } url)
+        {
+            var uri = new Uri(url);
+            return new AlertmanagerAt(uri.Host, uri.Port, Own: false);
+        }
+
+        return options.PrometheusUrl is null
+            ? new AlertmanagerAt("127.0.0.1", FreePortIfZero(options.AlertmanagerPort, options, "alertmanager.port"), Own: true)
+            : null;
+    }
+
+    /// <summary>deploy/prometheus/rules/crane.rules.yml, embedded at build time: the rules a new Prometheus starts with.</summary>
+    private static string? ShippedRules()
+    {
+        using var stream = typeof(CraneAkka).Assembly.GetManifestResourceStream("Crane.Actors.crane.rules.yml");
+        return stream is null ? null : new StreamReader(stream).ReadToEnd();
     }
 
     private static IPolicyEngine PolicyEngine(CraneOptions options, TimeProvider time) =>

@@ -44,6 +44,15 @@ public sealed record CraneOptions
     public double AutoscalerTolerance { get; init; } = 0.1;
     public TimeSpan CpuInitialization { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>null: Crane runs its own Alertmanager (when it runs its own Prometheus); a URL: Prometheus sends alerts there; "none": nowhere.</summary>
+    public string? AlertmanagerUrl { get; init; }
+    /// <summary>Port of Crane's own Alertmanager on 127.0.0.1 (0: any free port, written to &lt;data-dir&gt;/alertmanager.port).</summary>
+    public int AlertmanagerPort { get; init; } = 9093;
+    /// <summary>How often Prometheus re-sends a firing alert (its --rules.alert.resend-delay).</summary>
+    public TimeSpan AlertResendDelay { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>At most one alert action per workload this often.</summary>
+    public TimeSpan AlertActionInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     public const string NoPrometheus = "none";
 
     public static readonly IReadOnlyList<string> Flags =
@@ -52,7 +61,8 @@ public sealed record CraneOptions
         "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
         "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx", "opa-url", "policy-failure", "policies-dir",
         "prometheus-url", "prometheus-port", "scrape-interval-seconds", "autoscaler-sync-seconds", "autoscaler-window-seconds",
-        "autoscaler-tolerance", "cpu-initialization-seconds",
+        "autoscaler-tolerance", "cpu-initialization-seconds", "alertmanager-url", "alertmanager-port", "alert-resend-delay-seconds",
+        "alert-action-interval-seconds",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
@@ -131,6 +141,10 @@ public sealed record CraneOptions
             AutoscalerWindow = Get("autoscaler-window-seconds") is { } ws ? AtLeast("autoscaler-window-seconds", ws, 1) : o.AutoscalerWindow,
             AutoscalerTolerance = Get("autoscaler-tolerance") is { } at ? Tolerance(at) : o.AutoscalerTolerance,
             CpuInitialization = Get("cpu-initialization-seconds") is { } ci ? TimeSpan.FromSeconds(Seconds("cpu-initialization-seconds", ci)) : o.CpuInitialization,
+            AlertmanagerUrl = Get("alertmanager-url") is { } au ? UrlOrNone("alertmanager-url", au) : o.AlertmanagerUrl,
+            AlertmanagerPort = Get("alertmanager-port") is { } ap2 ? Int("alertmanager-port", ap2) : o.AlertmanagerPort,
+            AlertResendDelay = Get("alert-resend-delay-seconds") is { } rd ? AtLeast("alert-resend-delay-seconds", rd, 1) : o.AlertResendDelay,
+            AlertActionInterval = Get("alert-action-interval-seconds") is { } ai ? TimeSpan.FromSeconds(Seconds("alert-action-interval-seconds", ai)) : o.AlertActionInterval,
         };
     }
 
@@ -162,10 +176,12 @@ public sealed record CraneOptions
             ? d
             : throw new ArgumentException($"--autoscaler-tolerance: '{v}' is not a fraction between 0 and 1 (e.g. 0.1)");
 
-    private static string PrometheusUrlOf(string v) =>
+    private static string PrometheusUrlOf(string v) => UrlOrNone("prometheus-url", v);
+
+    private static string UrlOrNone(string flag, string v) =>
         v == NoPrometheus || (Uri.TryCreate(v, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
             ? v.TrimEnd('/')
-            : throw new ArgumentException($"--prometheus-url: '{v}' is not an http(s) URL or '{NoPrometheus}'");
+            : throw new ArgumentException($"--{flag}: '{v}' is not an http(s) URL or '{NoPrometheus}'");
 
     private static double Cpu(string v) =>
         Quantity.TryParseCpu(v, out var c) && c > 0 ? c : throw new ArgumentException($"--capacity-cpu: '{v}' is not a cpu quantity (e.g. 2 or 500m)");

@@ -22,6 +22,15 @@ public sealed record PrometheusOptions(
 
     public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Where alerts go (host:port of Alertmanagers); none: rules are evaluated, alerts go nowhere.</summary>
+    public IReadOnlyList<string> Alertmanagers { get; init; } = [];
+
+    /// <summary>Written as rules/crane.rules.yml when that file does not exist yet (the shipped rules).</summary>
+    public string? DefaultRules { get; init; }
+
+    /// <summary>Prometheus re-sends a firing alert to Alertmanager this often (its default: 1 m; tests use 1 s).</summary>
+    public TimeSpan AlertResendDelay { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>False with --prometheus-url: only the target files are written, for a Prometheus someone else runs.</summary>
     public bool Manage { get; init; } = true;
 
@@ -68,13 +77,11 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
 
     private sealed record Member(MemberTarget Target, DateTimeOffset LastSeen);
 
-    private static readonly Nodes.Backoff RestartBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
-
     private readonly PrometheusOptions _options;
     private readonly EventPublisher _events;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
-    private Process? _prometheus;
+    private readonly OwnedProcess _prometheus;
     private string _appliedConfig = "";
     private string? _writtenTargets;
     private string? _writtenMembers;
@@ -82,9 +89,7 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private int _targets;
     private int _reloads;
-    private int _crashes;
     private string? _lastError;
-    private DateTimeOffset _startedAt;
     private ConfigurePrometheus? _pendingConfig;
     private bool _applying;
 
@@ -94,18 +99,20 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
     {
         _options = options;
         _events = events;
+        _prometheus = new OwnedProcess(options.PrometheusBinary, LogPath, PidPath, Signals.Terminate, options.StopGrace);
         Receive<ScrapeTargets>(OnScrapeTargets);
         Receive<WorkloadMetricsTargets>(OnWorkloadTargets);
         Receive<MemberMetricsEndpoint>(OnMember);
         Receive<ExpireMembers>(_ => OnExpireMembers());
         Receive<Akka.Cluster.Tools.PublishSubscribe.SubscribeAck>(_ => { });
         Receive<ConfigurePrometheus>(OnConfigure);
+        Receive<PutRules>(OnPutRules);
+        Receive<GetRules>(_ => Sender.Tell(new RulesView(File.ReadAllText(RulesPath), true, null)));
         Receive<Applied>(OnApplied);
         Receive<Rejected>(OnRejected);
         Receive<StartNow>(_ => Start());
         Receive<Exited>(OnExited);
-        Receive<GetPrometheus>(_ => Sender.Tell(new PrometheusStatus(Url, _prometheus is { HasExited: false }, _prometheus?.Id,
-            _targets, _reloads, _lastError)));
+        Receive<GetPrometheus>(_ => Sender.Tell(new PrometheusStatus(Url, _prometheus.Running, _prometheus.Pid, _targets, _reloads, _lastError)));
     }
 
     public static Props Props(PrometheusOptions options, EventPublisher events) =>
@@ -119,6 +126,10 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
 
     private string MembersPath => Path.Combine(_options.Directory, "targets", "crane.json");
 
+    private string RulesPath => Path.Combine(_options.Directory, "rules", "crane.rules.yml");
+
+    private PrometheusAlerting Alerting => new(Path.Combine(_options.Directory, "rules", "*.yml"), _options.Alertmanagers);
+
     private string PidPath => Path.Combine(_options.Directory, "prometheus.pid");
 
     private string LogPath => Path.Combine(_options.Directory, "prometheus.log");
@@ -127,81 +138,44 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
     {
         Directory.CreateDirectory(Path.Combine(_options.Directory, "targets"));
         Directory.CreateDirectory(Path.Combine(_options.Directory, "data"));
+        Directory.CreateDirectory(Path.Combine(_options.Directory, "rules"));
+        if (!File.Exists(RulesPath))
+            File.WriteAllText(RulesPath, _options.DefaultRules ?? "groups: []\n");
         WriteTargets([]);
         WriteMembers();
-        _appliedConfig = PrometheusConfig.Render(_options.ScrapeInterval, _options.SelfTargets, TargetsPath, MembersPath);
+        _appliedConfig = PrometheusConfig.Render(_options.ScrapeInterval, _options.SelfTargets, TargetsPath, MembersPath, Alerting);
         File.WriteAllText(ConfigPath, _appliedConfig);
         Timers.StartPeriodicTimer("expire-members", ExpireMembers.Instance, _options.MemberExpiry / 3);
         Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(Context.System).Mediator
             .Tell(new Akka.Cluster.Tools.PublishSubscribe.Subscribe(MetricsAnnouncer.Topic, Self));
         if (_options.Manage)
-            StopLeftover().PipeTo(Self, success: () => new StartNow(), failure: _ => new StartNow());
+            _prometheus.StopLeftover($"--config.file={ConfigPath}").PipeTo(Self, success: () => new StartNow(), failure: _ => new StartNow());
     }
 
     protected override void PostStop()
     {
-        if (_prometheus is { HasExited: false } prometheus)
-        {
-            // SIGTERM lets Prometheus flush its head block and release the TSDB lock.
-            Signals.Send(prometheus.Id, Signals.Terminate);
-            if (!prometheus.WaitForExit(_options.StopGrace))
-                prometheus.Kill(entireProcessTree: true);
-        }
-
-        _prometheus?.Dispose();
+        // SIGTERM lets Prometheus flush its head block and release the TSDB lock.
+        _prometheus.Stop();
         _http.Dispose();
-        TryDelete(PidPath);
     }
 
     private void Start()
     {
-        if (_prometheus is { HasExited: false })
+        if (_prometheus.Running)
             return;
         try
         {
-            var info = new ProcessStartInfo(_options.PrometheusBinary)
-            {
-                ArgumentList =
-                {
+            var self = Self;
+            var pid = _prometheus.Start(
+                [
                     $"--config.file={ConfigPath}",
                     $"--storage.tsdb.path={Path.Combine(_options.Directory, "data")}",
                     $"--storage.tsdb.retention.time={PrometheusConfig.Duration(_options.Retention)}",
                     $"--web.listen-address=127.0.0.1:{_options.Port}",
+                    $"--rules.alert.resend-delay={PrometheusConfig.Duration(_options.AlertResendDelay)}",
                     "--web.enable-lifecycle",
-                },
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            };
-            var process = Process.Start(info) ?? throw new InvalidOperationException("prometheus did not start");
-            var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
-            // Prometheus logs to stderr; an unread pipe would fill and block it.
-            process.ErrorDataReceived += (_, e) => Append(log, e.Data);
-            process.OutputDataReceived += (_, e) => Append(log, e.Data);
-            process.BeginErrorReadLine();
-            process.BeginOutputReadLine();
-            process.EnableRaisingEvents = true;
-            var self = Self;
-            var pid = process.Id;
-            process.Exited += (_, _) =>
-            {
-                // Runs on a pool thread, possibly after PostStop disposed the process: nothing may throw here.
-                var exitCode = -1;
-                try
-                {
-                    process.WaitForExit();
-                    exitCode = process.ExitCode;
-                }
-                catch (InvalidOperationException)
-                {
-                }
-
-                lock (log)
-                    log.Dispose();
-                self.Tell(new Exited(pid, exitCode));
-            };
-            _prometheus = process;
-            _startedAt = DateTimeOffset.UtcNow;
-            File.WriteAllText(PidPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                ],
+                (exitedPid, code) => self.Tell(new Exited(exitedPid, code)));
             _log.Info("Prometheus started (pid {0}) on {1}, directory {2}", pid, Url, _options.Directory);
             _events.Normal("PrometheusStarted", "Prometheus", "prometheus", null, $"Prometheus started on {Url}");
         }
@@ -213,33 +187,13 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         }
     }
 
-    private static void Append(StreamWriter log, string? line)
-    {
-        if (line is null)
-            return;
-        lock (log)
-        {
-            try
-            {
-                log.WriteLine(line);
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
-    }
-
     private void OnExited(Exited exited)
     {
-        if (_prometheus is null || _prometheus.Id != exited.Pid)
+        if (!_prometheus.IsCurrent(exited.Pid))
             return;
-        _crashes = RestartBackoff.NextCrashCount(_crashes, DateTimeOffset.UtcNow - _startedAt);
-        var delay = RestartBackoff.Delay(_crashes);
+        var delay = _prometheus.NextRestartDelay();
         _lastError = $"prometheus exited with code {exited.ExitCode}; see {LogPath}";
         _events.Warning("PrometheusFailed", "Prometheus", "prometheus", null, $"{_lastError}; restarting it in {delay.TotalSeconds:0}s");
-        _prometheus.Dispose();
-        _prometheus = null;
-        TryDelete(PidPath);
         Timers.StartSingleTimer("restart-prometheus", new StartNow(), delay);
     }
 
@@ -339,7 +293,7 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         string config;
         try
         {
-            config = PrometheusConfig.Render(next.ScrapeInterval, next.SelfTargets, TargetsPath, MembersPath);
+            config = PrometheusConfig.Render(next.ScrapeInterval, next.SelfTargets, TargetsPath, MembersPath, Alerting);
         }
         catch (ArgumentException ex)
         {
@@ -350,28 +304,35 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         if (config == _appliedConfig)
             return;
         _applying = true;
-        var candidate = ConfigPath + ".new";
-        var running = _prometheus is { HasExited: false };
-        async Task<object> ApplyAsync()
+        var reload = _prometheus.Running ? $"{Url}/-/reload" : null;
+        CheckedFile.ReplaceAsync(ConfigPath, config, candidate => RunPromtool("check", "config", candidate), _http, reload)
+            .PipeTo(Self,
+                success: r => (r.Error ?? r.ReloadError) is { } error ? new Rejected(error) : new Applied(config),
+                failure: ex => new Rejected(ex.Message));
+    }
+
+    /// <summary>promtool check rules, then rename over the rules file and reload; the answer goes to the sender.</summary>
+    private void OnPutRules(PutRules put)
+    {
+        var reload = _prometheus.Running ? $"{Url}/-/reload" : null;
+        var events = _events;
+        var manage = _options.Manage;
+        CheckedFile.ReplaceAsync(RulesPath, put.Yaml, candidate => RunPromtool("check", "rules", candidate), _http, reload).ContinueWith(t =>
         {
-            await File.WriteAllTextAsync(candidate, config);
-            var check = await RunPromtool("check", "config", candidate);
-            if (check.ExitCode != 0)
+            object answer = t switch
             {
-                TryDelete(candidate);
-                return new Rejected(check.Output.Trim());
-            }
-
-            File.Move(candidate, ConfigPath, overwrite: true);
-            if (!running)
-                return new Applied(config);
-            using var response = await _http.PostAsync($"{Url}/-/reload", content: null);
-            return response.IsSuccessStatusCode
-                ? new Applied(config)
-                : new Rejected($"reload failed: {(int)response.StatusCode} {(await response.Content.ReadAsStringAsync()).Trim()}");
-        }
-
-        ApplyAsync().PipeTo(Self, failure: ex => new Rejected(ex.Message));
+                { IsCompletedSuccessfully: false } => new RulesRejected($"cannot apply the rules: {t.Exception?.GetBaseException().Message}"),
+                { Result.Error: { } error } => new RulesRejected(error),
+                { Result.Reloaded: true } => new RulesView(put.Yaml, true, null),
+                { Result.ReloadError: { } reloadError } => new RulesView(put.Yaml, false, $"written, but {reloadError}"),
+                _ => new RulesView(put.Yaml, false, manage ? "written; Prometheus is not running and loads them when it starts" : "written; reload the Prometheus you run to load them"),
+            };
+            if (answer is RulesView { Reloaded: true })
+                events.Normal("RulesReloaded", "Prometheus", "prometheus", null, "alerting rules checked with promtool and reloaded");
+            else if (answer is RulesRejected rejected)
+                events.Warning("RulesRejected", "Prometheus", "prometheus", null, $"new rules rejected, the old ones stay: {rejected.Error}");
+            return answer;
+        }).PipeTo(Sender);
     }
 
     private void OnApplied(Applied applied)
@@ -393,22 +354,5 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         ApplyPending();
     }
 
-    /// <summary>A Prometheus of ours left over from a Crane that was killed holds the port and the TSDB lock: stop it.</summary>
-    private Task StopLeftover() =>
-        ChildProcess.StopLeftover(PidPath,
-            cmdline => cmdline.Split('\0').Contains($"--config.file={ConfigPath}", StringComparer.Ordinal),
-            Signals.Terminate, _options.StopGrace, killAfterWait: true);
-
     private Task<(int ExitCode, string Output)> RunPromtool(params string[] args) => ChildProcess.Run(_options.PromtoolBinary, args);
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }

@@ -7,6 +7,9 @@ namespace Crane.Actors.Monitoring;
 /// <summary>One replica's metrics endpoint, as Prometheus scrapes it from the file_sd targets file.</summary>
 public sealed record ScrapeTarget(string Host, int Port, string Workload, string Replica, string Node);
 
+/// <summary>Where the alerting rules are (a file glob) and which Alertmanagers (host:port) get the alerts.</summary>
+public sealed record PrometheusAlerting(string RuleFiles, IReadOnlyList<string> Alertmanagers);
+
 /// <summary>A Crane process' own /metrics (a seed, a node or both), labelled member and role in the crane job.</summary>
 public sealed record MemberTarget(string Host, int Port, string Member, string Role);
 
@@ -26,7 +29,8 @@ public static class PrometheusConfig
     /// The crane job scrapes the static <paramref name="selfTargets"/> (may be empty) and the members file, where every seed
     /// and node announces its own /metrics; the replicas job scrapes the replicas file. Both files are file_sd JSON.
     /// </summary>
-    public static string Render(TimeSpan scrapeInterval, IEnumerable<string> selfTargets, string targetsFile, string? membersFile = null)
+    public static string Render(TimeSpan scrapeInterval, IEnumerable<string> selfTargets, string targetsFile, string? membersFile = null,
+        PrometheusAlerting? alerting = null)
     {
         if (scrapeInterval <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(scrapeInterval), scrapeInterval, "the scrape interval must be positive");
@@ -42,6 +46,27 @@ public static class PrometheusConfig
               scrape_interval: {interval}
               scrape_timeout: {timeout}
               evaluation_interval: {interval}
+
+            """);
+        if (alerting is not null)
+        {
+            sb.Append($"""
+                rule_files: [{Quote(alerting.RuleFiles)}]
+
+                """);
+            if (alerting.Alertmanagers.Count > 0)
+            {
+                sb.Append($"""
+                    alerting:
+                      alertmanagers:
+                        - static_configs:
+                            - targets: [{string.Join(", ", alerting.Alertmanagers.Select(Quote))}]
+
+                    """);
+            }
+        }
+
+        sb.Append($"""
             scrape_configs:
               - job_name: {CraneJob}
 

@@ -128,6 +128,12 @@ public sealed class NodeActor : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<EnsureReplica>(OnEnsure);
         Receive<StopReplica>(OnStop);
+        Receive<RestartContainer>(r =>
+        {
+            var child = Context.Child(ChildName(r.Workload, r.ReplicaId));
+            if (!child.IsNobody())
+                child.Forward(r);
+        });
         Receive<PeerNodeLost>(OnPeerLost);
         Receive<EngineEvent>(e => OnEngineEvent(e.Event));
         Receive<Relist>(_ =>

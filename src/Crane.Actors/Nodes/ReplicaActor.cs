@@ -134,6 +134,8 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _cts.Cancel();
         _cts.Dispose();
         CraneMetrics.ReplicaReady.RemoveLabelled(_workload, _replicaId, _ctx.Node);
+        CraneMetrics.ContainerSpecMemoryLimit.RemoveLabelled(_workload, _replicaId, _ctx.Node);
+        CraneMetrics.ContainerSpecCpuCores.RemoveLabelled(_workload, _replicaId, _ctx.Node);
     }
 
     private void Starting()
@@ -151,6 +153,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Receive<ProbeDue>(p => RunProbe(p.Kind));
         Receive<ProbeDone>(p => p.ContainerId == _container?.Id, OnProbe);
         Receive<ContainerCheck>(c => c.ListedAt > _runningSince, OnCheck);
+        Receive<RestartContainer>(r => Kill($"restart requested: {r.Reason}"));
         CommonHandlers();
     }
 
@@ -196,6 +199,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         Receive<EnsureReplica>(_ => Report());
         Receive<Heartbeat>(_ => Report());
         Receive<StopReplica>(OnStop);
+        Receive<RestartContainer>(_ => { });
         Receive<ContainerExited>(_ => { });
         Receive<ProbeDone>(_ => { });
         Receive<ProbeDue>(_ => { });
@@ -281,6 +285,9 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
                 $"started container {Short(up.Info.Id)} on host port {up.Info.HostPort?.ToString() ?? "none"}", WorkloadDetail());
         }
 
+        // The limits the container runs with (the spec's requests), for alert rules that compare usage against them.
+        CraneMetrics.ContainerSpecMemoryLimit.WithLabels(_workload, _replicaId, _ctx.Node).Set(_spec.Resources.Memory);
+        CraneMetrics.ContainerSpecCpuCores.WithLabels(_workload, _replicaId, _ctx.Node).Set(_spec.Resources.Cpu);
         StartProbing();
         Report();
     }

@@ -64,4 +64,10 @@ public static class CraneMetrics
 
     public static readonly Gauge ContainerMemoryWorkingSet = Metrics.CreateGauge(
         "crane_container_memory_working_set_bytes", "A replica container's working set: memory usage minus inactive file cache, as cAdvisor reports it.", "workload", "replica", "node");
+
+    public static readonly Gauge ContainerSpecMemoryLimit = Metrics.CreateGauge(
+        "crane_container_spec_memory_limit_bytes", "Memory limit of a replica's container (the spec's memory request).", "workload", "replica", "node");
+
+    public static readonly Gauge ContainerSpecCpuCores = Metrics.CreateGauge(
+        "crane_container_spec_cpu_cores", "CPU limit of a replica's container in cores (the spec's cpu request).", "workload", "replica", "node");
 }

@@ -113,6 +113,14 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         Command<NodeLost>(HandleNodeLost);
         Command<EvacuateNode>(e => Evict(r => r.Node == e.Node, $"node {e.Node} is draining"));
         Command<RebalanceWorkload>(_ => Evict(_ => true, "rebalance requested"));
+        Command<RestartReplica>(HandleRestartReplica);
+        Command<RescheduleReplica>(r =>
+        {
+            if (_state.Exists && !_state.Replicas.TryGetValue(r.ReplicaId, out _))
+                Sender.Tell(new ReplicaNotFound(_name, r.ReplicaId));
+            else
+                Evict(x => x.Id == r.ReplicaId, r.Reason);
+        });
         Command<DrainDone>(d =>
         {
             if (_stopping.ContainsKey(d.ReplicaId))
@@ -298,6 +306,25 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
             SyncAllocations();
             Reconcile();
         });
+    }
+
+    private void HandleRestartReplica(RestartReplica r)
+    {
+        if (!_state.Exists)
+        {
+            Sender.Tell(new WorkloadNotFound(_name));
+            PassivateIfEmpty();
+            return;
+        }
+
+        if (!_state.Replicas.TryGetValue(r.ReplicaId, out var record) || record.Node is null)
+        {
+            Sender.Tell(new ReplicaNotFound(_name, r.ReplicaId));
+            return;
+        }
+
+        SendToNode(record.Node, new RestartContainer(_name, r.ReplicaId, r.Reason));
+        Sender.Tell(new WorkloadAck(_name, _state.Generation));
     }
 
     /// <summary>Marks replicas for a move; the rollout then starts each replacement before stopping the original.</summary>

@@ -33,3 +33,17 @@ public sealed record MetricsEndpoint(string Replica, string Node, string Host, i
 
 /// <summary>Every Crane process → Prometheus owner, every few seconds: its own /metrics (role control, worker or both).</summary>
 public sealed record MemberMetricsEndpoint(string Member, string Role, string Host, int Port) : IWireMessage;
+
+/// <summary>API → Prometheus owner: replace the alerting rules (Prometheus rule file YAML) if promtool accepts them, then reload.</summary>
+public sealed record PutRules(string Yaml) : IWireMessage;
+
+public sealed record GetRules : IWireMessage
+{
+    public static readonly GetRules Instance = new();
+}
+
+/// <summary>The rules in force; Reloaded is false when they were written but Prometheus could not be told (not ours, or down).</summary>
+public sealed record RulesView(string Yaml, bool Reloaded, string? Note) : IWireMessage;
+
+/// <summary>promtool refused the rules (its own message); the old rules stay.</summary>
+public sealed record RulesRejected(string Error) : IWireMessage;

@@ -44,7 +44,8 @@ public sealed record SpecError(string Message, string? Field, int? Line, int? Co
 /// </remarks>
 public static partial class SpecParser
 {
-    private const int MaxReplicas = 1000;
+    /// <summary>The most replicas a spec, a scale request or an alert action may ask for.</summary>
+    public const int MaxReplicas = 1000;
 
     private static readonly string[] WorkloadKeys =
     [

@@ -186,9 +186,12 @@ public sealed class PrometheusConfigTests : IDisposable
         Assert.DoesNotContain("WARNING", output);
     }
 
-    internal static async Task<(int ExitCode, string Output)> Promtool(params string[] args)
+    internal static Task<(int ExitCode, string Output)> Promtool(params string[] args) => Tool("promtool", args);
+
+    /// <summary>Runs a command-line tool (promtool, amtool) and returns its exit code and stdout + stderr.</summary>
+    internal static async Task<(int ExitCode, string Output)> Tool(string file, params string[] args)
     {
-        var info = new ProcessStartInfo("promtool") { RedirectStandardError = true, RedirectStandardOutput = true };
+        var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args)
             info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
@@ -199,7 +202,7 @@ public sealed class PrometheusConfigTests : IDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -172,7 +172,7 @@ public sealed class CraneCluster : IAsyncDisposable
             var args = new List<string>
             {
                 "--http-port", "0", "--lb-port", "0", "--akka-port", ports[i].ToString(CultureInfo.InvariantCulture),
-                "--data-dir", dataDir, "--container-labels", ContainerLabel, "--prometheus-port", "0",
+                "--data-dir", dataDir, "--container-labels", ContainerLabel, "--prometheus-port", "0", "--alertmanager-port", "0",
             };
             if (_options.Seeds > 1)
                 args.AddRange(["--seed-nodes", seedList]);

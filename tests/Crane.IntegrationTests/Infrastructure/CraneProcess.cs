@@ -15,13 +15,15 @@ public sealed record CraneProcessOptions
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
 
     /// <summary>
-    /// Run Crane's own Prometheus (any free port) with a 1 s scrape, a 1 s autoscaler sync and a 5 s rate window, as the
-    /// autoscaling tests need; off by default (--prometheus-url none) so seeds that do not autoscale start no Prometheus.
+    /// Run Crane's own Prometheus and Alertmanager (any free ports) with a 1 s scrape, a 1 s autoscaler sync, a 5 s rate window
+    /// and a 1 s alert resend delay, as the autoscaling and alerting tests need; off by default (--prometheus-url none) so seeds
+    /// that need neither start neither.
     /// </summary>
     public bool Prometheus { get; init; }
 
     internal IEnumerable<string> PrometheusArgs() => Prometheus
-        ? ["--prometheus-port", "0", "--scrape-interval-seconds", "1", "--autoscaler-sync-seconds", "1", "--autoscaler-window-seconds", "5"]
+        ? ["--prometheus-port", "0", "--scrape-interval-seconds", "1", "--autoscaler-sync-seconds", "1", "--autoscaler-window-seconds", "5",
+            "--alertmanager-port", "0", "--alert-resend-delay-seconds", "1"]
         : ["--prometheus-url", "none"];
 }
 
@@ -71,6 +73,9 @@ public sealed class CraneProcess : IAsyncDisposable
 
     /// <summary>Port of the Prometheus this seed owns, with <see cref="CraneProcessOptions.Prometheus"/> (from &lt;data-dir&gt;/prometheus.port).</summary>
     public int PrometheusPort { get; private set; }
+
+    /// <summary>Port of the Alertmanager this seed owns, with <see cref="CraneProcessOptions.Prometheus"/>.</summary>
+    public int AlertmanagerPort { get; private set; }
 
     public int Pid => _process?.Id ?? throw new InvalidOperationException("crane-seed is not running");
 
@@ -258,7 +263,10 @@ public sealed class CraneProcess : IAsyncDisposable
                     _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"));
                     LbPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "lb.port"))).Trim(), CultureInfo.InvariantCulture);
                     if (_options.Prometheus)
+                    {
                         PrometheusPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "prometheus.port"))).Trim(), CultureInfo.InvariantCulture);
+                        AlertmanagerPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "alertmanager.port"))).Trim(), CultureInfo.InvariantCulture);
+                    }
                 }
             }
 

@@ -50,9 +50,9 @@ internal static class HostProcesses
         Pids().Where(pid => Read($"/proc/{pid}/cmdline")?.Replace('\0', ' ').Contains(fragment, StringComparison.Ordinal) == true).ToList();
 
     /// <summary>
-    /// A seed killed with SIGKILL leaves the tools it owns running (NGINX holding its port, Prometheus holding its TSDB lock):
-    /// end the NGINX master serving the prefix under <paramref name="dataDir"/> with its workers, and the Prometheus whose config
-    /// lives there. Only processes that name our own data dir are touched.
+    /// A seed killed with SIGKILL leaves the tools it owns running (NGINX holding its port, Prometheus and Alertmanager holding ports and locks):
+    /// end the NGINX master serving the prefix under <paramref name="dataDir"/> with its workers, and the Prometheus and Alertmanager whose
+    /// configs live there. Only processes that name our own data dir are touched.
     /// </summary>
     public static void KillSeedTools(string dataDir)
     {
@@ -64,8 +64,11 @@ internal static class HostProcesses
                 Signal(worker, SigKill);
         }
 
-        foreach (var prometheus in WithCommandLine($"--config.file={Path.Combine(dataDir, "prometheus")}{Path.DirectorySeparatorChar}"))
-            Signal(prometheus, SigKill);
+        foreach (var tool in new[] { "prometheus", "alertmanager" })
+        {
+            foreach (var pid in WithCommandLine($"--config.file={Path.Combine(dataDir, tool)}{Path.DirectorySeparatorChar}"))
+                Signal(pid, SigKill);
+        }
     }
 
     /// <summary>Pids whose parent is <paramref name="parent"/>.</summary>
