@@ -1,6 +1,7 @@
 using Crane.Actors.Hosting;
 using Prometheus;
 
+Crane.Actors.Observability.CraneMetrics.UseCleanDefaults();
 CraneOptions options;
 try
 {

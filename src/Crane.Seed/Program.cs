@@ -5,6 +5,7 @@ using Crane.Actors.Hosting;
 using Crane.Seed;
 using Prometheus;
 
+Crane.Actors.Observability.CraneMetrics.UseCleanDefaults();
 CraneOptions options;
 try
 {

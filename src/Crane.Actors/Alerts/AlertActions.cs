@@ -242,37 +242,45 @@ public sealed class AlertLedger
             throw new ArgumentException($"a plan to {AlertActions.LabelOf(plan.Action)} must name its workload", nameof(plan));
 
         var workloadKeep = perWorkloadInterval > Retention ? perWorkloadInterval : Retention;
-        var ledger = With(_incidents.Trim(now - Retention, Capacity), _workloads.Trim(now - workloadKeep, Capacity));
+        var ledger = Trimmed(now, workloadKeep);
+        var decision = ledger.DecideTrimmed(plan, alert, now, perWorkloadInterval);
+        return decision with { Next = decision.Next.Trimmed(now, workloadKeep) };
+    }
 
+    private AlertLedger Trimmed(DateTimeOffset now, TimeSpan workloadKeep) =>
+        With(_incidents.Trim(now - Retention, Capacity), _workloads.Trim(now - workloadKeep, Capacity));
+
+    private AlertDecision DecideTrimmed(AlertPlan plan, Alert alert, DateTimeOffset now, TimeSpan perWorkloadInterval)
+    {
         if (!alert.Firing)
-            return new(AlertVerdict.NoAction, plan.Action == AlertAction.None ? plan.Reason : $"{alert.Name} resolved: resolved alerts do not act", ledger);
+            return new(AlertVerdict.NoAction, plan.Action == AlertAction.None ? plan.Reason : $"{alert.Name} resolved: resolved alerts do not act", this);
 
         var key = new Incident(alert.Fingerprint, alert.StartsAt.UtcTicks);
         var incident = $"{alert.Name} {alert.Fingerprint} (startsAt {Rfc3339.Format(alert.StartsAt)})";
-        if (ledger._incidents.TryGet(key, out var decided))
+        if (_incidents.TryGet(key, out var decided))
         {
             var earlier = decided.Acted
                 ? $"already acted on at {Rfc3339.Format(decided.At)}: {Describe(decided.Plan)}"
                 : $"already decided at {Rfc3339.Format(decided.At)}: no action ({decided.Plan.Reason})";
-            return new(AlertVerdict.Duplicate, $"{incident} was {earlier}", ledger.With(ledger._incidents.Touch(key, decided, now), ledger._workloads));
+            return new(AlertVerdict.Duplicate, $"{incident} was {earlier}", With(_incidents.Touch(key, decided, now), _workloads));
         }
 
         if (plan.Action == AlertAction.None)
-            return new(AlertVerdict.NoAction, plan.Reason, ledger.With(ledger._incidents.Touch(key, new(false, plan, now), now), ledger._workloads));
+            return new(AlertVerdict.NoAction, plan.Reason, With(_incidents.Touch(key, new(false, plan, now), now), _workloads));
 
         var workload = plan.Workload!;
-        if (ledger._workloads.TryGet(workload, out var last) && now - last.At < perWorkloadInterval)
+        if (_workloads.TryGet(workload, out var last) && now - last.At < perWorkloadInterval)
         {
             var notBefore = last.At + perWorkloadInterval;
             return new(AlertVerdict.RateLimited,
                 $"{incident}: {workload} was acted on at {Rfc3339.Format(last.At)} ({Describe(last.Plan)} for {last.AlertName}); " +
                 $"at most one action per {Seconds(perWorkloadInterval)} per workload, next from {Rfc3339.Format(notBefore)}",
-                ledger)
+                this)
             { NotBefore = notBefore };
         }
 
         return new(AlertVerdict.Act, $"{plan.Reason}: {Describe(plan)}",
-            ledger.With(ledger._incidents.Touch(key, new(true, plan, now), now), ledger._workloads.Touch(workload, new(plan, alert.Name, now), now)));
+            With(_incidents.Touch(key, new(true, plan, now), now), _workloads.Touch(workload, new(plan, alert.Name, now), now)));
     }
 
     private AlertLedger With(RecencyMap<Incident, Decided> incidents, RecencyMap<string, Acted> workloads) =>

@@ -51,6 +51,7 @@ public sealed record AlertParseResult(AlertPayload? Payload, string? Error)
 /// startsAt identifies the incident.</item>
 /// <item>The body is at most 1 MiB of UTF-8 (Alertmanager bodies are a few KiB; 1 MiB is thousands of alerts). The
 /// HTTP endpoint should stop reading there too rather than buffer a larger body.</item>
+/// <item>A string whose escapes make invalid UTF-16 (a lone <c>\uD800</c>) is "not JSON", like a syntax error.</item>
 /// <item>Values quoted in errors are cut to 64 characters, so an error never echoes a large body.</item>
 /// </list>
 /// </remarks>
@@ -90,10 +91,10 @@ public sealed record AlertPayload(
     /// <summary>Never throws: a malformed, oversized or invalid body comes back as <see cref="AlertParseResult.Error"/>.</summary>
     public static AlertParseResult Parse(string body)
     {
+        if (body is { Length: > MaxBodyBytes })
+            return Fail($"the body is too large: more than {MaxBodyBytes} bytes, at most {MaxBodyBytes}");
         if (string.IsNullOrWhiteSpace(body))
             return Fail("the body is empty");
-        if (body.Length > MaxBodyBytes)
-            return Fail($"the body is too large: more than {MaxBodyBytes} bytes, at most {MaxBodyBytes}");
         var bytes = Encoding.UTF8.GetByteCount(body);
         if (bytes > MaxBodyBytes)
             return Fail($"the body is too large: {bytes} bytes, at most {MaxBodyBytes}");
@@ -117,6 +118,10 @@ public sealed record AlertPayload(
             catch (AlertFormatException e)
             {
                 return Fail(e.Message);
+            }
+            catch (InvalidOperationException e)
+            {
+                return Fail($"not JSON: {e.Message}");
             }
         }
     }

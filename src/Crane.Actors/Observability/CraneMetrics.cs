@@ -5,6 +5,14 @@ namespace Crane.Actors.Observability;
 /// <summary>Crane's Prometheus metrics, registered once in the process-wide prometheus-net registry.</summary>
 public static class CraneMetrics
 {
+    /// <summary>
+    /// Call first thing in a process: keeps prometheus-net's process and .NET runtime metrics, but not its adapters for
+    /// EventCounters and System.Diagnostics.Metrics meters, whose names break Prometheus' naming rules (e.g. a gauge
+    /// ending in _count), so that `promtool check metrics` on Crane's /metrics reports nothing.
+    /// </summary>
+    public static void UseCleanDefaults() =>
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressMeters = true });
+
     public static readonly Gauge ReplicasDesired = Metrics.CreateGauge(
         "crane_workload_replicas_desired", "Replicas a workload wants.", "workload");
 

@@ -114,7 +114,7 @@ public sealed class AlertLedgerTests
         Assert.Equal([AlertVerdict.Act, AlertVerdict.RateLimited, AlertVerdict.RateLimited, AlertVerdict.RateLimited, AlertVerdict.RateLimited], verdicts.Select(d => d.Verdict));
         Assert.All(verdicts.Skip(1), d => Assert.Equal(At(30), d.NotBefore));
         Assert.Equal(
-            "InstanceDown f2 (startsAt 2026-11-25T15:50:22.568Z): api was acted on at 2026-11-25T15:50:30Z (restart api/api-1 for InstanceDown); " +
+            "InstanceDown f2 (startsAt 2026-11-25T15:50:22.568Z): api was acted on at 2026-11-25T15:50:30Z (restart api/api-0 for InstanceDown); " +
             "at most one action per 30 s per workload, next from 2026-11-25T15:51:00Z",
             verdicts[1].Reason);
         Assert.Equal(1, run.Ledger.Incidents);

