@@ -328,7 +328,9 @@ internal static class EventStream
             filter = filter with { AfterId = after };
 
         var log = await registry.GetAsync<EventLogActor>();
-        var channel = Channel.CreateBounded<CraneEvent>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropWrite });
+        // Full (a client that does not read): the log's TryWrite fails and it completes the channel, so the stream ends
+        // after what is buffered and the client resumes with Last-Event-ID; DropWrite would skip events silently.
+        var channel = Channel.CreateBounded<CraneEvent>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
         context.Response.Headers.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";

@@ -35,6 +35,32 @@ public sealed class EventLogActorTests : TestKit
     {
         _db = db;
         _output = output;
+        CreateTables();
+    }
+
+    /// <summary>
+    /// Lets the plugins create their tables (as a first start of crane-seed does), then drops the pooled connections.
+    /// A pooled SQLite connection that read the schema before a table existed reports "no such table" when SQLite cannot
+    /// re-check the schema because another connection holds the write lock; in production the tables exist after the
+    /// first start, and here every test starts on a new file.
+    /// </summary>
+    private void CreateTables()
+    {
+        var warmup = Sys.ActorOf(EventLogActor.Props("warmup-" + _persistenceId, capacity: 1, snapshotEvery: 1));
+        RecordN(warmup, 1);
+        AwaitCondition(() =>
+        {
+            try
+            {
+                return Count("SELECT COUNT(*) FROM snapshot WHERE persistence_id = 'warmup-' || $id") == 1;
+            }
+            catch (SqliteException)
+            {
+                return false; // no snapshot table yet
+            }
+        }, Patience);
+        Stop(warmup);
+        SqliteConnection.ClearAllPools();
     }
 
     private static Config Config(string db)
@@ -70,7 +96,7 @@ public sealed class EventLogActorTests : TestKit
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (!disposing)
+        if (!disposing || Environment.GetEnvironmentVariable("KEEPDB") == "1")
             return;
         SqliteConnection.ClearAllPools();
         foreach (var file in new[] { _db, _db + "-wal", _db + "-shm", _db + "-journal" })
@@ -287,7 +313,7 @@ public sealed class EventLogActorTests : TestKit
     public void EventLog_ends_the_stream_of_a_subscriber_that_falls_behind_instead_of_skipping_events()
     {
         var log = Start();
-        var channel = Channel.CreateBounded<CraneEvent>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropWrite });
+        var channel = Channel.CreateBounded<CraneEvent>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.Wait });
         log.Tell(new SubscribeEvents(Filter.All, channel.Writer));
 
         RecordN(log, 5);
