@@ -27,6 +27,9 @@ nginx="$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)"
 prometheus="$(command -v prometheus 2>/dev/null || true)"
 promtool="$(command -v promtool 2>/dev/null || true)"
 [[ -x "$prometheus" && -x "$promtool" ]] || { echo "build.sh: prometheus/promtool not found; apt-get install prometheus" >&2; exit 1; }
+alertmanager="$(command -v prometheus-alertmanager 2>/dev/null || true)"
+amtool="$(command -v amtool 2>/dev/null || true)"
+[[ -x "$alertmanager" && -x "$amtool" ]] || { echo "build.sh: prometheus-alertmanager/amtool not found; apt-get install prometheus-alertmanager" >&2; exit 1; }
 latest() { ls -d "$1"/*/ 2>/dev/null | sort -V | tail -1 | sed 's:/$::'; }
 netcore="$(latest "$dotnet_root/shared/Microsoft.NETCore.App")"
 aspnet="$(latest "$dotnet_root/shared/Microsoft.AspNetCore.App")"
@@ -43,7 +46,7 @@ inputs_hash() {
         cd "$repo"
         find src hocon -type f -not -path '*/bin/*' -not -path '*/obj/*' | LC_ALL=C sort | xargs sha256sum
         sha256sum Directory.Build.props Directory.Packages.props global.json deploy/image/build.sh deploy/image/Dockerfile deploy/lib/rootfs.sh
-        sha256sum "$nginx" "$prometheus" "$promtool" "$dotnet_bin" "${BUSYBOX:-/bin/busybox}"
+        sha256sum "$nginx" "$prometheus" "$promtool" "$alertmanager" "$amtool" "$dotnet_bin" "${BUSYBOX:-/bin/busybox}"
         echo "$netcore $aspnet $fxr $rid"
     } | sha256sum | cut -c1-32
 }
@@ -90,6 +93,8 @@ ln -s ../share/dotnet/dotnet "$rootfs/usr/bin/dotnet"
 copy_path "$nginx" "$rootfs"
 copy_path "$prometheus" "$rootfs"
 copy_path "$promtool" "$rootfs"
+copy_path "$alertmanager" "$rootfs"
+copy_path "$amtool" "$rootfs"
 # NGINX checks its compiled-in paths at start; Crane passes -p/-c/-e and sets every temp path.
 mkdir -p "$rootfs/var/lib/nginx" "$rootfs/var/log/nginx" "$rootfs/etc/nginx" "$rootfs/run/lock"
 ln -s ../run/lock "$rootfs/var/lock"
@@ -100,7 +105,7 @@ for lib in libssl.so.3 libcrypto.so.3; do
     path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|aarch64|AArch64/ {print $NF; exit}')"
     [[ -n "$path" ]] && extra+=("$path")
 done
-mapfile -t elves < <(find "$dr" "$rootfs/app" -type f \( -name '*.so' -o -name dotnet \) ; echo "$nginx"; echo "$prometheus"; echo "$promtool")
+mapfile -t elves < <(find "$dr" "$rootfs/app" -type f \( -name '*.so' -o -name dotnet \) ; echo "$nginx"; echo "$prometheus"; echo "$promtool"; echo "$alertmanager"; echo "$amtool")
 SKIP_LIB_PREFIX="$dotnet_root" copy_libs "$rootfs" "${elves[@]}" "${extra[@]}"
 for lib in "${extra[@]}"; do [[ -e "$rootfs$lib" ]] || copy_path "$lib" "$rootfs"; done
 ldconfig -r "$rootfs" 2>/dev/null || true

@@ -43,8 +43,7 @@ internal static class CraneApi
         api.MapGet("/events/stream", EventStream.Serve);
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
         app.MapGet("/readyz", Ready);
-        app.MapGet("/", () => Results.Text(
-            "Crane is running. API: /api/v1/workloads, /api/v1/nodes, /api/v1/cluster, /api/v1/events, /metrics\n", "text/plain"));
+        DashboardApi.Map(api); // "/" itself is the dashboard's index.html, served by app.UseDashboard()
     }
 
     private static IResult Error(int status, string message, object? extra = null) =>
@@ -312,7 +311,10 @@ internal static class EventQuery
 
 internal static class EventStream
 {
-    /// <summary>Server-Sent Events: replays the log (after Last-Event-ID when given), then follows it live.</summary>
+    /// <summary>
+    /// Server-Sent Events: replays the log (after Last-Event-ID when given), then follows it live. The log and its ids
+    /// survive a restart of crane-seed, so a client that reconnects with Last-Event-ID misses nothing the log still holds.
+    /// </summary>
     public static async Task Serve(HttpContext context, ActorRegistry registry)
     {
         var filter = EventQuery.Parse(context.Request.Query, out var error);

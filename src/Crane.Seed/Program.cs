@@ -32,6 +32,7 @@ builder.Services.AddCrane(options, control: true, worker: options.AllInOne);
 var app = builder.Build();
 app.UseMiddleware<ApiErrors>();
 app.UseHttpMetrics();
+app.UseDashboard();
 app.MapCraneApi();
 app.MapMetrics("/metrics");
 

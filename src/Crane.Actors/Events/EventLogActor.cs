@@ -125,7 +125,7 @@ public sealed class EventLogActor : ReceivePersistentActor
         Command<CraneEvent>(Record);
         Command<QueryEvents>(q => Sender.Tell(_events.Where(q.Filter.Matches).ToList()));
         Command<SubscribeEvents>(Subscribe);
-        Command<UnsubscribeEvents>(u => _subscribers.Remove(u.Writer));
+        Command<UnsubscribeEvents>(u => { _subscribers.Remove(u.Writer); });
         Command<GetEventLogStatus>(_ => Sender.Tell(
             new EventLogStatus(_lastId, _events.Count, LastSequenceNr, _recoveredFromSnapshot, _replayed, _recoveryTime, _pending)));
 

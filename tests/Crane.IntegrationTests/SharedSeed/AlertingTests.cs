@@ -174,6 +174,8 @@ public sealed class AlertingTests(SharedCraneFixture fixture, ITestOutputHelper 
     {
         var before = await _crane.Api.SendAsync(HttpMethod.Get, "/api/v1/rules");
         Assert.Equal(HttpStatusCode.OK, before.Status);
+        // The seed's Prometheus starts with the shipped rules (embedded in the binary); the other tests put them back.
+        Assert.Contains("alert: InstanceDown", before.Body);
 
         var bad = await PutRulesAsync("groups:\n  - name: broken\n    rules:\n      - alert: Broken\n        expr: sum(rate(x[1m])\n");
 

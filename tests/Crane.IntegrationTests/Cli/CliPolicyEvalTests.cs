@@ -1,4 +1,4 @@
-namespace Crane.IntegrationTests;
+namespace Crane.IntegrationTests.Cli;
 
 /// <summary>The built `crane` binary evaluating local Rego files, as `opa eval` does.</summary>
 public sealed class CliPolicyEvalTests : IDisposable
