@@ -24,6 +24,7 @@ install_missing() {
   command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   [ ${#need[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ]; then
     say "missing packages: ${need[*]} (run as root to install them)"
@@ -65,7 +66,7 @@ export CRANE_CLI_BIN="$root/src/Crane.Cli/bin/Release/net10.0/crane"
 export CRANE_REPO_ROOT="$root"
 
 # Every test project runs: the Docker-backed ones one after another (one engine), the rest in parallel.
-slow=(tests/Crane.Runtime.Tests tests/Crane.IntegrationTests)
+slow=(tests/Crane.Runtime.Tests tests/Crane.IntegrationTests tests/Crane.UiTests)
 unit=()
 for dir in tests/*/; do
   dir=${dir%/}

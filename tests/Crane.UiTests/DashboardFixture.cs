@@ -71,6 +71,8 @@ public sealed class DashboardFixture : IAsyncLifetime
         try
         {
             await page.GotoAsync($"/{hash}");
+            // app.js marks the page once every module loaded and the first view is shown.
+            await Assertions.Expect(page.Locator("html[data-crane-ui='started']")).ToHaveCountAsync(1);
             await test(page);
             await ScreenshotAsync(page, screenshot);
             lock (errors)

@@ -52,7 +52,7 @@ public sealed class PolicyViewTests(DashboardFixture dashboard)
             """;
         try
         {
-            await dashboard.WithPageAsync("#policies", "policies", async page =>
+            await dashboard.WithPageAsync("#policies", "controls-denied", async page =>
             {
                 await page.Locator("#policy-id").FillAsync(id);
                 await page.Locator("#policy-enforcement").SelectOptionAsync("deny");

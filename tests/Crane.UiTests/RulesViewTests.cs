@@ -20,7 +20,7 @@ public sealed class RulesViewTests(DashboardFixture dashboard)
             await page.GetByRole(AriaRole.Button, new() { Name = "Validate and upload" }).ClickAsync();
             var result = page.Locator("#rules-result");
             await Expect(result).ToContainTextAsync("rejected by promtool", new() { Timeout = 30_000 });
-            await Expect(result).ToContainTextAsync("Line 5:");
+            await Expect(result).ToContainTextAsync("Line 5, column 15:");
             await Expect(page.Locator("[data-editor=rules-yaml] .gutter .error-line")).ToHaveTextAsync("5");
         });
 

@@ -2,7 +2,7 @@
 // warnings, or a spec error marked at its line.
 import { errorOf } from './api.js';
 import { fill, h } from './dom.js';
-import { errorPosition } from './editor.js';
+import { errorPosition, positionLabel } from './editor.js';
 
 export function showAdmission(el, response, editor) {
   const data = response.data ?? {};
@@ -23,7 +23,7 @@ export function showAdmission(el, response, editor) {
   } else {
     kind = 'error';
     const at = errorPosition(data);
-    parts.push(h('div', { class: 'headline' }, at ? `Line ${at.line}${at.column ? `, column ${at.column}` : ''}: ` : '', errorOf(response)));
+    parts.push(h('div', null, at ? positionLabel(at) : null, errorOf(response)));
     if (data.field) parts.push(h('div', { class: 'muted' }, `field: ${data.field}`));
     if (at) editor?.markError(at.line, at.column);
   }

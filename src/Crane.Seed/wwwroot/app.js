@@ -32,3 +32,4 @@ subscribe(({ error }) => {
 window.addEventListener('hashchange', route);
 route();
 refresh();
+document.documentElement.dataset.craneUi = 'started';

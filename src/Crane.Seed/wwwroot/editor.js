@@ -58,3 +58,8 @@ export function errorPosition(data) {
   const word = /\bline (\d+)/i.exec(message);
   return word ? { line: +word[1] } : null;
 }
+
+/** "Line 8, column 1: " in bold, before an error's message. */
+export function positionLabel(at) {
+  return h('strong', { class: 'error-at' }, `Line ${at.line}${at.column ? `, column ${at.column}` : ''}: `);
+}

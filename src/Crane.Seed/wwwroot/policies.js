@@ -3,7 +3,7 @@
 import { errorOf, get, request } from './api.js';
 import { showAdmission } from './admission.js';
 import { badge, confirmAction, fill, h, show, $ } from './dom.js';
-import { Editor, errorPosition } from './editor.js';
+import { Editor, errorPosition, positionLabel } from './editor.js';
 
 let source, dryRunSpec;
 let policies = [];
@@ -71,7 +71,7 @@ async function upload(e) {
   const at = errorPosition(response.data);
   if (at) {
     source.markError(at.line, at.column);
-    show($('#policy-result'), 'error', h('span', { class: 'error-at' }, `Line ${at.line}${at.column ? `, column ${at.column}` : ''}: `), errorOf(response));
+    show($('#policy-result'), 'error', h('span', null, positionLabel(at), errorOf(response)));
   } else {
     show($('#policy-result'), 'error', errorOf(response));
   }

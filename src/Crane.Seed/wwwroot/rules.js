@@ -1,7 +1,7 @@
 // Rules: view, validate and upload Prometheus alerting rules; promtool's error is shown (and marked at its line) on 400.
 import { errorOf, get, request } from './api.js';
-import { show, $ } from './dom.js';
-import { Editor, errorPosition } from './editor.js';
+import { h, show, $ } from './dom.js';
+import { Editor, errorPosition, positionLabel } from './editor.js';
 
 let yaml;
 let loaded = false;
@@ -39,5 +39,5 @@ async function upload(e) {
   }
   const at = response.status === 400 ? errorPosition(response.data) : null;
   if (at) yaml.markError(at.line, at.column);
-  show($('#rules-result'), 'error', at ? `Line ${at.line}: ${errorOf(response)}` : errorOf(response));
+  show($('#rules-result'), 'error', h('span', null, at ? positionLabel(at) : null, errorOf(response)));
 }
