@@ -27,7 +27,7 @@ internal static class DashboardApi
     };
 
     // Replicas publish on loopback (DESIGN §8); a proxy must never see these requests.
-    private static readonly HttpClient Replicas = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+    private static readonly HttpClient ReplicaClient = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
 
     /// <summary>Serves wwwroot: <c>/</c> is index.html; no-cache so a new seed's files are picked up (ETag revalidation).</summary>
     public static void UseDashboard(this WebApplication app)
@@ -78,7 +78,7 @@ internal static class DashboardApi
         string answer;
         try
         {
-            using var response = await Replicas.GetAsync(new Uri($"http://127.0.0.1:{port}{path}"), request.HttpContext.RequestAborted);
+            using var response = await ReplicaClient.GetAsync(new Uri($"http://127.0.0.1:{port}{path}"), request.HttpContext.RequestAborted);
             status = (int)response.StatusCode;
             answer = (await response.Content.ReadAsStringAsync(request.HttpContext.RequestAborted)).Trim();
         }

@@ -21,7 +21,7 @@ const label = v => (Math.abs(v) >= 100 || Number.isInteger(v) ? Math.round(v) : 
  * Returns an <svg> element sized by its viewBox.
  */
 export function lineChart(series, { width = 900, height = 180, leftTitle = '', rightTitle = '' } = {}) {
-  const pad = { top: 12, right: 48, bottom: 22, left: 40 };
+  const pad = { top: 22, right: 48, bottom: 22, left: 40 };
   const plotW = width - pad.left - pad.right, plotH = height - pad.top - pad.bottom;
   const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img' });
   const all = series.flatMap(s => s.points);
@@ -45,8 +45,8 @@ export function lineChart(series, { width = 900, height = 180, leftTitle = '', r
   const minutes = Math.round((t1 - t0) / 60_000);
   root.append(svg('text', { x: pad.left, y: height - 4, class: 'tick' }, minutes > 0 ? `-${minutes} min` : 'now'));
   root.append(svg('text', { x: pad.left + plotW, y: height - 4, 'text-anchor': 'end', class: 'tick' }, 'now'));
-  if (leftTitle) root.append(svg('text', { x: 4, y: 10, class: 'tick' }, leftTitle));
-  if (hasRight && rightTitle) root.append(svg('text', { x: width - 4, y: 10, 'text-anchor': 'end', class: 'tick' }, rightTitle));
+  if (leftTitle) root.append(svg('text', { x: pad.left, y: 10, class: 'tick title' }, leftTitle));
+  if (hasRight && rightTitle) root.append(svg('text', { x: pad.left + plotW, y: 10, 'text-anchor': 'end', class: 'tick title' }, rightTitle));
 
   for (const s of series) {
     // A gap (null) starts a new segment; step series hold their value until the next sample.

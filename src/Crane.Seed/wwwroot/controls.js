@@ -32,11 +32,11 @@ export function init() {
   subscribe(render);
 }
 
+/** #controls/NAME preselects that workload, now or once it is listed. */
 export function shown(name) {
-  if (name && workload(name)) {
-    $('#action-workload').value = name;
-    syncReplicas();
-  }
+  if (!name) return;
+  $('#action-workload').dataset.pick = name;
+  render(store);
 }
 
 /** Rebuilds a select's options only when they change, so a choice in progress survives the refresh. */
@@ -53,7 +53,7 @@ function render({ workloads, nodes }) {
   const workloadSelect = $('#action-workload');
   const before = workloadSelect.value;
   options(workloadSelect, workloads.map(w => [w.name, w.name]));
-  // The workload just applied becomes the one to act on once it is listed.
+  // The workload just applied, or named in #controls/NAME, becomes the one to act on once it is listed.
   const pick = workloadSelect.dataset.pick;
   if (pick && workloads.some(w => w.name === pick)) {
     workloadSelect.value = pick;

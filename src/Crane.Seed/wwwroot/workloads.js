@@ -101,7 +101,7 @@ function chart(w) {
     series.push({ name: `${metric} (target)`, color: '#e8590c', axis: 'right', dashed: true, step: true, points: points.map(p => ({ t: p.t, v: p.target })) });
   }
   return h('figure', { class: 'chart-box', dataset: { samples: points.length } },
-    lineChart(series, { leftTitle: 'replicas', rightTitle: metric ?? '' }),
+    lineChart(series, { leftTitle: 'replicas', rightTitle: ['cpu', 'memory'].includes(metric) ? `${metric} % of request` : metric ?? '' }),
     h('figcaption', null, series.map(s => h('span', { class: 'legend' },
       h('i', { style: `border-color: ${s.color}; border-style: ${s.dashed ? 'dashed' : 'solid'}` }), s.name))));
 }
