@@ -33,6 +33,7 @@ internal static class CraneApi
         api.MapPost("/workloads/{name}/restart", Restart);
         api.MapPost("/workloads/{name}/rebalance", Rebalance);
         api.MapGet("/nodes", Nodes);
+        api.MapGet("/nodes/{name}", Node);
         PolicyApi.Map(api);
         AlertingApi.Map(api);
         api.MapPost("/nodes/{name}/cordon", (string name, ActorRegistry registry) => NodeAction(name, Crane.Contracts.Messages.NodeAction.Cordon, registry));
@@ -41,6 +42,8 @@ internal static class CraneApi
         api.MapGet("/cluster", ClusterView.Get);
         api.MapGet("/events", Events);
         api.MapGet("/events/stream", EventStream.Serve);
+        // Lowest precedence: only paths no endpoint above matches, so API clients always get a JSON error.
+        app.Map("/api/{**rest}", (HttpRequest request) => Error(404, $"no API endpoint {request.Method} {request.Path}"));
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
         app.MapGet("/readyz", Ready);
         DashboardApi.Map(api); // "/" itself is the dashboard's index.html, served by app.UseDashboard()
@@ -252,6 +255,13 @@ internal static class CraneApi
     {
         var scheduler = await registry.GetAsync<SchedulerSingleton>();
         return Results.Ok((await scheduler.Ask<NodeList>(GetNodes.Instance, AskTimeout)).Nodes);
+    }
+
+    private static async Task<IResult> Node(string name, ActorRegistry registry)
+    {
+        var scheduler = await registry.GetAsync<SchedulerSingleton>();
+        var node = (await scheduler.Ask<NodeList>(GetNodes.Instance, AskTimeout)).Nodes.FirstOrDefault(n => n.Name == name);
+        return node is null ? Error(404, $"node '{name}' not found") : Results.Ok(node);
     }
 
     private static async Task<IResult> Events(HttpRequest request, ActorRegistry registry)

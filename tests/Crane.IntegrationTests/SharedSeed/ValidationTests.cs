@@ -51,6 +51,21 @@ public sealed class ValidationTests(SharedCraneFixture fixture)
     }
 
     [Fact]
+    public async Task An_unknown_api_path_is_a_json_404_and_a_node_can_be_read_by_name()
+    {
+        var unknown = await _crane.Api.SendAsync(HttpMethod.Get, "/api/v1/no-such-thing");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
+        Assert.Contains("no API endpoint GET /api/v1/no-such-thing", unknown.Json.GetProperty("error").GetString());
+
+        var node = await _crane.Api.SendAsync(HttpMethod.Get, $"/api/v1/nodes/{_crane.NodeName}");
+        Assert.Equal(HttpStatusCode.OK, node.Status);
+        Assert.Equal(_crane.NodeName, node.Json.GetProperty("name").GetString());
+        var missing = await _crane.Api.SendAsync(HttpMethod.Get, "/api/v1/nodes/no-such-node");
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Contains("no-such-node", missing.Json.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task UnknownStrategy_Is400OnFieldStrategy_AndCreatesNothing()
     {
         var name = Specs.UniqueName("bad-strategy");
