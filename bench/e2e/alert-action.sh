@@ -40,16 +40,7 @@ require_bin "$seed_bin"
 command -v prometheus-alertmanager >/dev/null || die "prometheus-alertmanager not found (apt-get install prometheus-alertmanager)"
 
 init_run alert
-cleanup_own() {
-  stop_seed
-  local tool pidfile
-  for tool in prometheus alertmanager; do
-    pidfile="$data_dir/$tool/$tool.pid"
-    if [ -s "$pidfile" ] && grep -qF -- "--config.file=$data_dir/$tool/" "/proc/$(cat "$pidfile")/cmdline" 2>/dev/null; then
-      end_pid "$(cat "$pidfile")"
-    fi
-  done
-}
+cleanup_own() { stop_seed; stop_owned_servers; }
 install_cleanup
 
 start_all_in_one_seed --lb-port 0 --prometheus-port 0 --alertmanager-port 0 --scrape-interval-seconds 1 --alert-resend-delay-seconds 1

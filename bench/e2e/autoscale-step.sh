@@ -54,13 +54,7 @@ require_bin "$seed_bin"
 command -v prometheus >/dev/null || die "prometheus not found (apt-get install prometheus)"
 
 init_run autoscale
-cleanup_own() {
-  stop_seed
-  local pidfile="$data_dir/prometheus/prometheus.pid"
-  if [ -s "$pidfile" ] && grep -qF -- "--config.file=$data_dir/prometheus/" "/proc/$(cat "$pidfile")/cmdline" 2>/dev/null; then
-    end_pid "$(cat "$pidfile")"
-  fi
-}
+cleanup_own() { stop_seed; stop_owned_servers; }
 install_cleanup
 
 start_all_in_one_seed --lb-port 0 --prometheus-port 0 --scrape-interval-seconds "$scrape" \

@@ -148,6 +148,18 @@ end_pid() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+# stop_owned_servers: end the Prometheus and Alertmanager crane-seed runs under data_dir, if one was left behind
+# (found by its pid file, and only if its command line names our data dir).
+stop_owned_servers() {
+  local tool pidfile
+  for tool in prometheus alertmanager; do
+    pidfile="$data_dir/$tool/$tool.pid"
+    if [ -s "$pidfile" ] && grep -qF -- "--config.file=$data_dir/$tool/" "/proc/$(cat "$pidfile")/cmdline" 2>/dev/null; then
+      end_pid "$(cat "$pidfile")"
+    fi
+  done
+}
+
 # stop_seed: end crane-seed (seed_pid, a child of this shell) and reap it.
 stop_seed() {
   [ -n "$seed_pid" ] || return 0
