@@ -142,6 +142,24 @@ public sealed class LoadBalancerActorTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_killed_nginx_is_restarted_and_routes_again()
+    {
+        var lb = StartLoadBalancer();
+        lb.Tell(new WorkloadEndpoints("web", true, [new ReplicaEndpoint("r1", "127.0.0.1", Backend("a"))]));
+        await Eventually(() => Answers("web", "200 a"), "NGINX routes web to a");
+        var pidFile = Path.Combine(_prefix, "nginx.pid");
+        var first = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        using (var master = System.Diagnostics.Process.GetProcessById(first))
+            master.Kill(entireProcessTree: true);
+
+        await Eventually(async () => (await lb.Ask<LoadBalancerStatus>(GetLoadBalancer.Instance)).LastError?.Contains("exited", StringComparison.Ordinal) == true,
+            "the load balancer noticed the exit");
+        await Eventually(async () => File.Exists(pidFile) && int.TryParse((await File.ReadAllTextAsync(pidFile)).Trim(), out var pid) && pid != first &&
+            await Answers("web", "200 a"), "a new NGINX master routes web to a again");
+    }
+
+    [Fact]
     public async Task Stopping_the_actor_stops_its_nginx()
     {
         var lb = StartLoadBalancer();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Crane.Actors.Events;
@@ -31,7 +30,7 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
 
     private sealed record Rejected(string Error);
 
-    private sealed record NginxExited(int ExitCode);
+    private sealed record NginxExited(int Pid, int ExitCode);
 
     private sealed record StartNginxNow;
 
@@ -39,20 +38,20 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
     private readonly EventPublisher _events;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, WorkloadBackends> _backends = new(StringComparer.Ordinal);
-    private Process? _nginx;
+    private readonly Monitoring.OwnedProcess _nginx;
     private string? _appliedConfig;
     private bool _dirty;
     private bool _flushing;
     private int _reloads;
     private string? _lastError;
-    private int _crashes;
-    private static readonly Nodes.Backoff RestartBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
-    private DateTimeOffset _startedAt;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public LoadBalancerActor(LoadBalancerOptions options, EventPublisher events)
     {
+        // The master quits on SIGQUIT once its workers finished their requests (graceful), killed after 5 s.
+        _nginx = new Monitoring.OwnedProcess(options.NginxBinary, Path.Combine(options.Prefix, "nginx.out"),
+            Path.Combine(options.Prefix, "nginx.pid"), Signals.Quit, TimeSpan.FromSeconds(5));
         _options = options;
         _events = events;
         Receive<WorkloadEndpoints>(OnEndpoints);
@@ -61,7 +60,7 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
         Receive<Rejected>(OnRejected);
         Receive<NginxExited>(OnNginxExited);
         Receive<StartNginxNow>(_ => StartNginx());
-        Receive<GetLoadBalancer>(_ => Sender.Tell(new LoadBalancerStatus(_options.Port, _nginx is { HasExited: false }, _reloads, _lastError,
+        Receive<GetLoadBalancer>(_ => Sender.Tell(new LoadBalancerStatus(_options.Port, _nginx.Running, _reloads, _lastError,
             _backends.ToDictionary(kv => kv.Key, kv => kv.Value.Endpoints.Count))));
     }
 
@@ -80,37 +79,20 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
         StopLeftoverMaster().PipeTo(Self, success: () => new StartNginxNow(), failure: _ => new StartNginxNow());
     }
 
-    protected override void PostStop()
-    {
-        if (_nginx is { HasExited: false } nginx)
-        {
-            Signals.Send(nginx.Id, Signals.Quit);
-            if (!nginx.WaitForExit(TimeSpan.FromSeconds(5)))
-                nginx.Kill(entireProcessTree: true);
-        }
-
-        _nginx?.Dispose();
-    }
+    protected override void PostStop() => _nginx.Stop();
 
     private void StartNginx()
     {
+        if (_nginx.Running)
+            return;
         try
         {
-            var info = new ProcessStartInfo(_options.NginxBinary)
-            {
-                ArgumentList = { "-p", _options.Prefix, "-c", ConfigPath, "-e", Path.Combine(_options.Prefix, "error.log"), "-g", "daemon off;" },
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            };
-            _nginx = Process.Start(info) ?? throw new InvalidOperationException("nginx did not start");
-            _startedAt = DateTimeOffset.UtcNow;
-            _nginx.EnableRaisingEvents = true;
             var self = Self;
-            var nginx = _nginx;
-            nginx.Exited += (_, _) => self.Tell(new NginxExited(nginx.ExitCode));
-            _log.Info("NGINX started (pid {0}) on 127.0.0.1:{1}, prefix {2}", _nginx.Id, _options.Port, _options.Prefix);
+            var pid = _nginx.Start(["-p", _options.Prefix, "-c", ConfigPath, "-e", Path.Combine(_options.Prefix, "error.log"), "-g", "daemon off;"],
+                (exitedPid, code) => self.Tell(new NginxExited(exitedPid, code)));
+            _log.Info("NGINX started (pid {0}) on 127.0.0.1:{1}, prefix {2}", pid, _options.Port, _options.Prefix);
         }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             _lastError = $"cannot start nginx ({_options.NginxBinary}): {ex.Message}";
             _log.Error(_lastError);
@@ -120,15 +102,11 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
 
     private void OnNginxExited(NginxExited exited)
     {
-        if (_nginx is null || !_nginx.HasExited)
+        if (!_nginx.IsCurrent(exited.Pid))
             return;
-        var log = Path.Combine(_options.Prefix, "error.log");
-        _crashes = RestartBackoff.NextCrashCount(_crashes, DateTimeOffset.UtcNow - _startedAt);
-        var delay = RestartBackoff.Delay(_crashes);
-        _lastError = $"nginx exited with code {exited.ExitCode}; see {log}";
+        var delay = _nginx.NextRestartDelay();
+        _lastError = $"nginx exited with code {exited.ExitCode}; see {Path.Combine(_options.Prefix, "error.log")}";
         _events.Warning("LoadBalancerFailed", "LoadBalancer", "nginx", null, $"{_lastError}; restarting it in {delay.TotalSeconds:0}s");
-        _nginx.Dispose();
-        _nginx = null;
         Timers.StartSingleTimer("restart-nginx", new StartNginxNow(), delay);
     }
 
@@ -163,7 +141,7 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
         var workloads = _backends.Count;
         var endpoints = _backends.Values.Sum(b => b.Endpoints.Count);
         var candidate = ConfigPath + ".new";
-        var master = _nginx is { HasExited: false } running ? running.Id : (int?)null;
+        var master = _nginx.Pid;
         async Task<object> ApplyAsync()
         {
             await File.WriteAllTextAsync(candidate, config);
