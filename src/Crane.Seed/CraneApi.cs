@@ -269,8 +269,12 @@ internal static class CraneApi
         var filter = EventQuery.Parse(request.Query, out var error);
         if (filter is null)
             return Error(400, error!);
+        var limit = EventQuery.Limit(request.Query, out error);
+        if (error is not null)
+            return Error(400, error);
         var log = await registry.GetAsync<EventLogActor>();
-        return Results.Ok(await log.Ask<List<CraneEvent>>(new QueryEvents(filter), AskTimeout));
+        var events = await log.Ask<List<CraneEvent>>(new QueryEvents(filter), AskTimeout);
+        return Results.Ok(limit is { } n && events.Count > n ? events[^n..] : events);
     }
 
     /// <summary>Ready once this member is Up and the control plane answers: scheduler, policy singleton and shard coordinator.</summary>
@@ -305,17 +309,45 @@ internal static class EventQuery
         {
             if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
                 since = t;
-            else if (TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out var ago))
+            else if (Ago(s!) is { } ago)
                 since = DateTimeOffset.UtcNow - ago;
             else
             {
-                error = $"since: '{s}' is neither a timestamp (ISO 8601) nor a duration (hh:mm:ss)";
+                error = $"since: '{s}' is neither a timestamp (ISO 8601) nor a duration (90s, 5m, 2h, 1d or hh:mm:ss)";
                 return null;
             }
         }
 
         string? Get(string key) => query.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v) ? v.ToString() : null;
         return new EventFilter(since, null, Get("workload"), Get("node"), Get("type"), Get("reason"));
+    }
+
+    /// <summary>?limit=N keeps the newest N matching events (still oldest first); null when absent, an error when not 1..10000.</summary>
+    public static int? Limit(IQueryCollection query, out string? error)
+    {
+        error = null;
+        if (!query.TryGetValue("limit", out var l) || string.IsNullOrEmpty(l))
+            return null;
+        if (int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 10_000)
+            return n;
+        error = $"limit: '{l}' is not a whole number from 1 to 10000";
+        return null;
+    }
+
+    private static TimeSpan? Ago(string text)
+    {
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span))
+            return span;
+        if (text.Length < 2 || !long.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 100_000)
+            return null;
+        return text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            _ => null,
+        };
     }
 }
 

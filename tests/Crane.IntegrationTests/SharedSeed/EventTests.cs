@@ -54,6 +54,34 @@ public sealed class EventTests(SharedCraneFixture fixture)
     }
 
     [Fact]
+    public async Task Events_TakeALimitOfTheNewest_AndSinceAsAShortDuration()
+    {
+        var name = Specs.UniqueName("evlimit");
+        try
+        {
+            await _crane.Api.ApplyOkAsync(Specs.Demo(name, 1));
+            await Converge.AllReadyAsync(_crane, name, 1);
+            var all = await _crane.Api.EventsAsync($"?workload={name}");
+            Assert.True(all.Count >= 3, string.Join("\n", all.Select(e => e.Describe())));
+
+            var newest = await _crane.Api.EventsAsync($"?workload={name}&limit=2");
+            Assert.Equal(all.TakeLast(2).Select(e => e.Id), newest.Select(e => e.Id));
+            Assert.Equal(all.Select(e => e.Id), (await _crane.Api.EventsAsync($"?workload={name}&since=10m")).Select(e => e.Id));
+
+            foreach (var bad in new[] { "limit=0", "limit=abc", "since=5y" })
+            {
+                var response = await _crane.Api.SendAsync(HttpMethod.Get, $"/api/v1/events?{bad}");
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.Status);
+                Assert.Contains(bad.Split('=')[0], response.Json.GetProperty("error").GetString());
+            }
+        }
+        finally
+        {
+            await Converge.DeleteQuietlyAsync(_crane, name);
+        }
+    }
+
+    [Fact]
     public async Task EventStream_DeliversNewEventsLive_AndResumesAfterLastEventId()
     {
         var name = Specs.UniqueName("sse");
