@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Crane.IntegrationTests;
 
@@ -163,7 +161,7 @@ public sealed class CraneCluster : IAsyncDisposable
 
     private void CreateSeeds()
     {
-        var ports = Enumerable.Range(0, _options.Seeds).Select(_ => FreeTcpPort()).ToList();
+        var ports = Enumerable.Range(0, _options.Seeds).Select(_ => Loopback.FreeTcpPort()).ToList();
         var seedList = string.Join(',', ports.Select(p => $"127.0.0.1:{p}"));
         for (var i = 0; i < _options.Seeds; i++)
         {
@@ -227,10 +225,4 @@ public sealed class CraneCluster : IAsyncDisposable
         }
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

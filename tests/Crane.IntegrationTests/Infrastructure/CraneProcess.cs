@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Crane.IntegrationTests;
 
@@ -51,7 +50,7 @@ public sealed class CraneProcess : IAsyncDisposable
         TestId = $"it-{Guid.NewGuid():N}"[..15];
         NodeName = $"node-{TestId}";
         DataDir = Path.Combine(Path.GetTempPath(), $"crane-{TestId}");
-        AkkaPort = FreeTcpPort();
+        AkkaPort = Loopback.FreeTcpPort();
         Directory.CreateDirectory(DataDir);
     }
 
@@ -342,10 +341,4 @@ public sealed class CraneProcess : IAsyncDisposable
         }
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

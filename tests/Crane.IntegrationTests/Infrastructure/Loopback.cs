@@ -25,6 +25,14 @@ internal static class Loopback
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>A loopback port nothing listens on right now (the OS picks it; free to bind, or to use as a closed port).</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>True when nothing accepts connections on the port any more.</summary>
     public static async Task<bool> RefusesAsync(int port)
     {

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Crane.IntegrationTests;
 
@@ -32,7 +30,7 @@ public sealed class PostgresDev : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), $"crane-pg-{Guid.NewGuid():N}"[..20]);
         Directory.CreateDirectory(root);
-        var pg = new PostgresDev(root, Path.Combine(root, "data"), FreeTcpPort());
+        var pg = new PostgresDev(root, Path.Combine(root, "data"), Loopback.FreeTcpPort());
         try
         {
             var started = await ProcessRunner.RunAsync("bash", [Script, "start", pg.DataDir, pg.Port.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(90));
@@ -100,10 +98,4 @@ public sealed class PostgresDev : IAsyncDisposable
         }
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace Crane.IntegrationTests;
 
@@ -14,7 +13,7 @@ public sealed class AutoscalerWithoutPrometheusTests
     [Fact]
     public async Task Prometheus_down_means_no_scale_down_a_MetricsUnavailable_condition_and_an_event()
     {
-        var closed = ClosedPort();
+        var closed = Loopback.FreeTcpPort();
         await using var crane = await CraneProcess.StartAsync(new CraneProcessOptions
         {
             ExtraArgs = ["--prometheus-url", $"http://127.0.0.1:{closed}", "--autoscaler-sync-seconds", "1"],
@@ -48,14 +47,5 @@ public sealed class AutoscalerWithoutPrometheusTests
             "an autoscaler without metrics must not change the count", w => w.Describe());
         Assert.True(held.Autoscaler!.LastSyncTime > before, $"the autoscaler should keep syncing: {held.Autoscaler.Describe()}");
         Assert.DoesNotContain(await crane.Api.EventsAsync($"?workload={name}"), e => e.Reason is "ScaledDown" or "ScaledUp");
-    }
-
-    private static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
