@@ -97,7 +97,7 @@ public sealed class AlertmanagerActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly OwnedProcess _alertmanager;
-    private readonly Dictionary<string, (string Url, DateTimeOffset LastSeen)> _seeds = new(StringComparer.Ordinal);
+    private readonly AnnouncedMembers _members;
     private string? _webhook;
     private bool _applying;
     private int _reloads;
@@ -109,6 +109,7 @@ public sealed class AlertmanagerActor : ReceiveActor, IWithTimers
     {
         _options = options;
         _events = events;
+        _members = new AnnouncedMembers(options.MemberExpiry);
         _alertmanager = new OwnedProcess(options.AlertmanagerBinary, Path.Combine(options.Directory, "alertmanager.log"),
             Path.Combine(options.Directory, "alertmanager.pid"), Signals.Terminate, options.StopGrace);
         Receive<MemberMetricsEndpoint>(OnMember);
@@ -223,17 +224,14 @@ public sealed class AlertmanagerActor : ReceiveActor, IWithTimers
 
     private void OnMember(MemberMetricsEndpoint member)
     {
-        if (!member.Role.Split(',').Contains("control", StringComparer.Ordinal))
-            return;
-        _seeds[member.Member] = ($"http://{PrometheusConfig.Address(member.Host, member.Port)}/api/v1/alerts", DateTimeOffset.UtcNow);
-        ApplyWebhook();
+        if (_members.Heard(member, DateTimeOffset.UtcNow))
+            ApplyWebhook();
     }
 
     private void OnExpire()
     {
-        foreach (var stale in _seeds.Where(kv => DateTimeOffset.UtcNow - kv.Value.LastSeen > _options.MemberExpiry).Select(kv => kv.Key).ToList())
-            _seeds.Remove(stale);
-        ApplyWebhook();
+        if (_members.Expire(DateTimeOffset.UtcNow))
+            ApplyWebhook();
     }
 
     /// <summary>Keeps the current webhook while its seed announces itself; else the first seed by name.</summary>
@@ -241,7 +239,10 @@ public sealed class AlertmanagerActor : ReceiveActor, IWithTimers
     {
         if (_applying)
             return;
-        var urls = _seeds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value.Url).ToList();
+        var urls = _members.Current
+            .Where(m => m.Role.Split(',').Contains("control", StringComparer.Ordinal))
+            .Select(m => $"http://{PrometheusConfig.Address(m.Host, m.Port)}/api/v1/alerts")
+            .ToList();
         var webhook = _webhook is not null && urls.Contains(_webhook) ? _webhook : urls.FirstOrDefault();
         if (webhook == _webhook)
             return;

@@ -41,9 +41,6 @@ public sealed record PrometheusOptions(
 /// <summary>Registry key for the Prometheus owner singleton.</summary>
 public sealed class PrometheusSingleton;
 
-/// <summary>The metrics endpoints of every running replica; replaces the previous set.</summary>
-public sealed record ScrapeTargets(IReadOnlyList<ScrapeTarget> Targets);
-
 /// <summary>A new scrape interval or set of Crane's own endpoints: checked with promtool, then reloaded.</summary>
 public sealed record ConfigurePrometheus(TimeSpan ScrapeInterval, IReadOnlyList<string> SelfTargets);
 
@@ -75,7 +72,6 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         public static readonly ExpireMembers Instance = new();
     }
 
-    private sealed record Member(MemberTarget Target, DateTimeOffset LastSeen);
 
     private readonly PrometheusOptions _options;
     private readonly EventPublisher _events;
@@ -86,7 +82,7 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
     private string? _writtenTargets;
     private string? _writtenMembers;
     private readonly Dictionary<string, IReadOnlyList<ScrapeTarget>> _byWorkload = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
+    private readonly AnnouncedMembers _members;
     private int _targets;
     private int _reloads;
     private string? _lastError;
@@ -99,8 +95,8 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
     {
         _options = options;
         _events = events;
+        _members = new AnnouncedMembers(options.MemberExpiry);
         _prometheus = new OwnedProcess(options.PrometheusBinary, LogPath, PidPath, Signals.Terminate, options.StopGrace);
-        Receive<ScrapeTargets>(OnScrapeTargets);
         Receive<WorkloadMetricsTargets>(OnWorkloadTargets);
         Receive<MemberMetricsEndpoint>(OnMember);
         Receive<ExpireMembers>(_ => OnExpireMembers());
@@ -197,14 +193,6 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer("restart-prometheus", new StartNow(), delay);
     }
 
-    private void OnScrapeTargets(ScrapeTargets msg)
-    {
-        _byWorkload.Clear();
-        foreach (var group in msg.Targets.GroupBy(t => t.Workload, StringComparer.Ordinal))
-            _byWorkload[group.Key] = group.ToList();
-        WriteAllTargets();
-    }
-
     private void OnWorkloadTargets(WorkloadMetricsTargets msg)
     {
         if (msg.Endpoints.Count == 0)
@@ -223,19 +211,13 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
 
     private void OnMember(MemberMetricsEndpoint msg)
     {
-        var target = new MemberTarget(msg.Host, msg.Port, msg.Member, msg.Role);
-        var changed = !_members.TryGetValue(msg.Member, out var known) || known.Target != target;
-        _members[msg.Member] = new Member(target, DateTimeOffset.UtcNow);
-        if (changed)
+        if (_members.Heard(msg, DateTimeOffset.UtcNow))
             TryWrite(MembersPath, WriteMembers);
     }
 
     private void OnExpireMembers()
     {
-        var stale = _members.Where(kv => DateTimeOffset.UtcNow - kv.Value.LastSeen > _options.MemberExpiry).Select(kv => kv.Key).ToList();
-        foreach (var member in stale)
-            _members.Remove(member);
-        if (stale.Count > 0)
+        if (_members.Expire(DateTimeOffset.UtcNow))
             TryWrite(MembersPath, WriteMembers);
     }
 
@@ -254,7 +236,7 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
 
     private void WriteMembers()
     {
-        var json = PrometheusConfig.RenderMembers(_members.Values.Select(m => m.Target));
+        var json = PrometheusConfig.RenderMembers(_members.Current.Select(m => new MemberTarget(m.Host, m.Port, m.Member, m.Role)));
         if (json == _writtenMembers)
             return;
         ReplaceFile(MembersPath, json);

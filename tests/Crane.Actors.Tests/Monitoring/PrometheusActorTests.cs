@@ -121,7 +121,7 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
     {
         var prometheus = await StartReady();
 
-        prometheus.Tell(new ScrapeTargets([new ScrapeTarget("127.0.0.1", _metrics.Port, "demo", "demo-1", "node-a")]));
+        prometheus.Tell(new WorkloadMetricsTargets("demo", [new MetricsEndpoint("demo-1", "node-a", "127.0.0.1", _metrics.Port)]));
 
         await Eventually(async () => (await ActiveTargets()).Any(t =>
             t!["labels"]!["job"]!.GetValue<string>() == "replicas" &&
@@ -137,7 +137,7 @@ public sealed class PrometheusActorTests : TestKit, IDisposable
             return JsonNode.Parse(json)!["data"]!["result"]!.AsArray().Count == 1;
         }, "demo_up of the replica is queryable");
 
-        prometheus.Tell(new ScrapeTargets([]));
+        prometheus.Tell(new WorkloadMetricsTargets("demo", []));
         await Eventually(async () => !(await ActiveTargets()).Any(t => t!["labels"]!["job"]!.GetValue<string>() == "replicas"),
             "the replica target is gone once the replica is");
     }
