@@ -14,12 +14,11 @@ public sealed class CraneMember
     public const int SigCont = 18;
     public const int SigStop = 19;
 
-    private const int LogLines = 400;
     private static readonly TimeSpan ServeTimeout = TimeSpan.FromSeconds(60);
 
     private readonly string _binary;
     private readonly IReadOnlyList<string> _args;
-    private readonly LinkedList<string> _log = new();
+    private readonly OutputTail _log = new();
     private Process? _process;
     private CraneClient? _api;
     private int _starts;
@@ -78,7 +77,7 @@ public sealed class CraneMember
         IsPaused = false;
         File.Delete(Path.Combine(DataDir, "http.port"));
         _starts++;
-        AppendLog($"--- start #{_starts}: {Path.GetFileName(_binary)} {string.Join(' ', _args)} ---");
+        _log.Append($"--- start #{_starts}: {Path.GetFileName(_binary)} {string.Join(' ', _args)} ---");
 
         var start = new ProcessStartInfo(_binary)
         {
@@ -96,8 +95,8 @@ public sealed class CraneMember
             start.Environment.Remove(key);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) AppendLog(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) AppendLog(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) _log.Append(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Append(e.Data); };
         process.Start();
         process.StandardInput.Close();
         process.BeginOutputReadLine();
@@ -120,7 +119,7 @@ public sealed class CraneMember
             if (process.HasExited)
                 throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} before it served ({last}). Log tail:\n{LogTail()}");
             if (_api is null && File.Exists(portFile) &&
-                int.TryParse((await ReadOrEmptyAsync(portFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
+                int.TryParse((await OutputTail.ReadOrEmptyAsync(portFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
             {
                 HttpPort = port;
                 _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"));
@@ -199,13 +198,7 @@ public sealed class CraneMember
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
-    public string LogTail(int lines = 60)
-    {
-        lock (_log)
-        {
-            return string.Join('\n', _log.Skip(Math.Max(0, _log.Count - lines)));
-        }
-    }
+    public string LogTail(int lines = 60) => _log.Last(lines);
 
     public string Describe() =>
         _process is null ? $"{Name} never started"
@@ -248,28 +241,6 @@ public sealed class CraneMember
         {
             process.Kill(entireProcessTree: false);
             throw new InvalidOperationException($"{Name} (pid {process.Id}) did not exit within {timeout.TotalSeconds:0}s of {signal}. Log tail:\n{LogTail()}");
-        }
-    }
-
-    private void AppendLog(string line)
-    {
-        lock (_log)
-        {
-            _log.AddLast(line);
-            if (_log.Count > LogLines)
-                _log.RemoveFirst();
-        }
-    }
-
-    private static async Task<string> ReadOrEmptyAsync(string path)
-    {
-        try
-        {
-            return await File.ReadAllTextAsync(path);
-        }
-        catch (IOException)
-        {
-            return "";
         }
     }
 }

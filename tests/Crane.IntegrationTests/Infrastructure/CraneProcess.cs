@@ -36,10 +36,9 @@ public sealed record CraneProcessOptions
 public sealed class CraneProcess : IAsyncDisposable
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
-    private const int LogLines = 400;
 
     private readonly CraneProcessOptions _options;
-    private readonly LinkedList<string> _log = new();
+    private readonly OutputTail _log = new();
     private Process? _process;
     private CraneClient? _api;
     private int _starts;
@@ -117,7 +116,7 @@ public sealed class CraneProcess : IAsyncDisposable
         var portFile = Path.Combine(DataDir, "http.port");
         File.Delete(portFile);
         _starts++;
-        AppendLog($"--- start #{_starts} ---");
+        _log.Append($"--- start #{_starts} ---");
 
         var start = new ProcessStartInfo(RepoPaths.SeedBinary)
         {
@@ -145,8 +144,8 @@ public sealed class CraneProcess : IAsyncDisposable
             start.Environment.Remove(key);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) AppendLog(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) AppendLog(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) _log.Append(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _log.Append(e.Data); };
         process.Start();
         process.StandardInput.Close();
         process.BeginOutputReadLine();
@@ -182,13 +181,7 @@ public sealed class CraneProcess : IAsyncDisposable
         await StartAgainAsync();
     }
 
-    public string LogTail(int lines = 60)
-    {
-        lock (_log)
-        {
-            return string.Join('\n', _log.Skip(Math.Max(0, _log.Count - lines)));
-        }
-    }
+    public string LogTail(int lines = 60) => _log.Last(lines);
 
     /// <summary>The process's state in a line, for failure messages.</summary>
     public string Describe() =>
@@ -256,15 +249,15 @@ public sealed class CraneProcess : IAsyncDisposable
 
             if (HttpPort == 0 || _api is null)
             {
-                if (File.Exists(portFile) && int.TryParse((await ReadAllTextOrEmptyAsync(portFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
+                if (File.Exists(portFile) && int.TryParse((await OutputTail.ReadOrEmptyAsync(portFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
                 {
                     HttpPort = port;
                     _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"));
-                    LbPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "lb.port"))).Trim(), CultureInfo.InvariantCulture);
+                    LbPort = int.Parse((await OutputTail.ReadOrEmptyAsync(Path.Combine(DataDir, "lb.port"))).Trim(), CultureInfo.InvariantCulture);
                     if (_options.Prometheus)
                     {
-                        PrometheusPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "prometheus.port"))).Trim(), CultureInfo.InvariantCulture);
-                        AlertmanagerPort = int.Parse((await ReadAllTextOrEmptyAsync(Path.Combine(DataDir, "alertmanager.port"))).Trim(), CultureInfo.InvariantCulture);
+                        PrometheusPort = int.Parse((await OutputTail.ReadOrEmptyAsync(Path.Combine(DataDir, "prometheus.port"))).Trim(), CultureInfo.InvariantCulture);
+                        AlertmanagerPort = int.Parse((await OutputTail.ReadOrEmptyAsync(Path.Combine(DataDir, "alertmanager.port"))).Trim(), CultureInfo.InvariantCulture);
                     }
                 }
             }
@@ -316,28 +309,6 @@ public sealed class CraneProcess : IAsyncDisposable
             process.Kill(entireProcessTree: false);
             throw new InvalidOperationException(
                 $"crane-seed {NodeName} (pid {process.Id}) did not exit within {timeout.TotalSeconds:0}s of {signal}. Log tail:\n{LogTail()}");
-        }
-    }
-
-    private void AppendLog(string line)
-    {
-        lock (_log)
-        {
-            _log.AddLast(line);
-            if (_log.Count > LogLines)
-                _log.RemoveFirst();
-        }
-    }
-
-    private static async Task<string> ReadAllTextOrEmptyAsync(string path)
-    {
-        try
-        {
-            return await File.ReadAllTextAsync(path);
-        }
-        catch (IOException)
-        {
-            return "";
         }
     }
 
