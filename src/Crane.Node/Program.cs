@@ -29,7 +29,11 @@ builder.Services.AddCrane(options, control: false, worker: true);
 
 var app = builder.Build();
 app.MapMetrics("/metrics");
-app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+app.MapGet("/healthz", async (Akka.Hosting.ActorRegistry registry, CancellationToken cancel) =>
+{
+    var (status, body) = await LocalActorHealth.AnswerAsync(registry, cancel);
+    return Results.Json(body, statusCode: status);
+});
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     var port = new Uri(app.Urls.First()).Port;

@@ -44,7 +44,11 @@ internal static class CraneApi
         api.MapGet("/events/stream", EventStream.Serve);
         // Lowest precedence: only paths no endpoint above matches, so API clients always get a JSON error.
         app.Map("/api/{**rest}", (HttpRequest request) => Error(404, $"no API endpoint {request.Method} {request.Path}"));
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/healthz", async (Akka.Hosting.ActorRegistry registry, CancellationToken cancel) =>
+        {
+            var (status, body) = await LocalActorHealth.AnswerAsync(registry, cancel);
+            return Results.Json(body, statusCode: status);
+        });
         app.MapGet("/readyz", Ready);
         DashboardApi.Map(api); // "/" itself is the dashboard's index.html, served by app.UseDashboard()
     }

@@ -53,6 +53,7 @@ public static class CraneAkka
         var prometheusUrl = control ? PrometheusUrl(options) : null;
         var prometheus = prometheusUrl is null ? null : new PrometheusClient(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, new Uri(prometheusUrl));
         services.AddSingleton(new PrometheusEndpoint(prometheus));
+        var alertmanager = control ? AlertmanagerAddress(options) : null;
         if (worker)
         {
             services.AddHostedService(sp => new ContainerStatsCollector(sp.GetRequiredService<IContainerRuntime>(), options.NodeName, options.ContainerLabels,
@@ -94,7 +95,6 @@ public static class CraneAkka
                             () => registry.Get<WorkloadRegion>(), registry.Get<PolicySingleton>(), policyFilter);
                     },
                     new ClusterSingletonOptions { Role = ControlRole });
-                var alertmanager = control ? AlertmanagerAddress(options) : null;
                 if (alertmanager is { Own: true } ownAlertmanager)
                 {
                     builder.WithSingleton<AlertmanagerSingleton>("alertmanager",
@@ -175,6 +175,9 @@ public static class CraneAkka
                 builder.WithShardRegionProxy<WorkloadRegion>("workload", ControlRole, extractor);
             }
 
+            builder.WithActors((system, registry) =>
+                registry.Register<LocalActorHealth>(system.ActorOf(LocalActorHealth.Props(WatchedActors(control, worker, prometheusUrl is not null, alertmanager is { Own: true })), "health")));
+
             if (worker)
             {
                 var runtime = sp.GetRequiredService<IContainerRuntime>();
@@ -204,6 +207,30 @@ public static class CraneAkka
             }
         });
         return services;
+    }
+
+    /// <summary>
+    /// What /healthz watches in this process: the singletons (found only where this member hosts them), the event log's
+    /// actor (the child of its backoff supervisor) and the node.
+    /// </summary>
+    private static Dictionary<string, string> WatchedActors(bool control, bool worker, bool prometheus, bool ownAlertmanager)
+    {
+        var watched = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (control)
+        {
+            var singletons = new List<string> { "scheduler", "policy", "autoscaler", "alert-receiver", "load-balancer" };
+            if (prometheus)
+                singletons.Add("prometheus");
+            if (ownAlertmanager)
+                singletons.Add("alertmanager");
+            foreach (var name in singletons)
+                watched[name] = $"/user/{name}/{name}";
+            watched["event-log"] = "/user/events/log";
+        }
+
+        if (worker)
+            watched["node"] = "/user/node";
+        return watched;
     }
 
     /// <summary>Once the process' HTTP server listens: announce its /metrics to the Prometheus owner (the crane scrape job).</summary>

@@ -29,8 +29,9 @@ public static partial class EventsCommand
             Description = "only events after this: a duration (30s, 5m, 2h, 1d) or an ISO 8601 timestamp",
             HelpName = "when",
         };
+        var noHeaders = new Option<bool>("--no-headers") { Description = "no column header line (table and wide output)" };
         var output = Common.OutputOption("json", "yaml", "wide");
-        var command = new Command(name, description) { watch, workload, node, type, reason, since, output };
+        var command = new Command(name, description) { watch, workload, node, type, reason, since, noHeaders, output };
         foreach (var alias in aliases)
             command.Aliases.Add(alias);
         return command.Does(async (parse, api, cancel) =>
@@ -39,7 +40,7 @@ public static partial class EventsCommand
                 ("reason", parse.GetValue(reason)), ("since", Since(parse.GetValue(since))));
             var format = parse.Format(output);
             if (parse.GetValue(watch))
-                return await WatchAsync(api, query, format, cancel);
+                return await WatchAsync(api, query, format, !parse.GetValue(noHeaders), cancel);
 
             var events = await api.GetJsonAsync("api/v1/events" + query, cancel);
             if (Output.TryWriteStructured(events, format))
@@ -50,7 +51,9 @@ public static partial class EventsCommand
                 return ExitCodes.Ok;
             }
 
-            Output.Write(Views.Events(Output.Array(events), format == OutputFormat.Wide));
+            var table = Views.Events(Output.Array(events), format == OutputFormat.Wide);
+            table.ShowHeaders = !parse.GetValue(noHeaders);
+            Output.Write(table);
             return ExitCodes.Ok;
         });
     }
@@ -86,10 +89,10 @@ public static partial class EventsCommand
     /// connection drops it reconnects with Last-Event-ID, so nothing is printed twice and nothing is lost. Ends with Ctrl-C (exit 0).
     /// The first connection failing is an error (exit 1 or 3); later failures are retried with a growing delay.
     /// </summary>
-    private static async Task<int> WatchAsync(ApiClient api, string query, OutputFormat format, CancellationToken cancel)
+    private static async Task<int> WatchAsync(ApiClient api, string query, OutputFormat format, bool header, CancellationToken cancel)
     {
         var wide = format == OutputFormat.Wide;
-        if (format is OutputFormat.Table or OutputFormat.Wide)
+        if (header && format is OutputFormat.Table or OutputFormat.Wide)
             Console.Out.WriteLine(Views.EventHeader(wide));
         string? lastId = null;
         var connected = false;

@@ -77,10 +77,13 @@ public sealed partial class ObservabilityTests(SharedCraneFixture fixture)
     }
 
     [Fact]
-    public async Task Healthz_IsOk()
+    public async Task Healthz_IsOk_and_names_the_singletons_event_log_and_node_running_here()
     {
-        var health = await _crane.Api.SendAsync(HttpMethod.Get, "/healthz");
-        Assert.True(health.Status == HttpStatusCode.OK, $"/healthz: {health}");
+        // The all-in-one seed hosts every singleton, the event log and the node: /healthz watches each of them.
+        var health = await Wait.Until(() => _crane.Api.SendAsync(HttpMethod.Get, "/healthz"),
+            h => h.Status == HttpStatusCode.OK && new[] { "\"scheduler\"", "\"policy\"", "\"event-log\"", "\"node\"" }.All(n => h.Body.Contains(n, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "/healthz should be 200 and list scheduler, policy, event-log and node as running", h => h.ToString());
+        Assert.Contains("\"status\":\"ok\"", health.Body, StringComparison.Ordinal);
         var ready = await _crane.Api.SendAsync(HttpMethod.Get, "/readyz");
         Assert.True(ready.Status == HttpStatusCode.OK, $"/readyz: {ready}");
     }
