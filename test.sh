@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing (apt, as root), starts the Docker engine if needed, builds, runs every
+# Installs what is missing (scripts/setup: apt, as root), starts the Docker engine if needed, builds, runs every
 # test project and ends with the line "N passed, N failed".
 # Usage: ./test.sh            everything (what CI runs)
 #        ./test.sh --quick    unit tests only (no Docker), for the inner loop
@@ -13,41 +13,10 @@ mkdir -p "$log_dir"
 
 say() { echo "test.sh: $*"; }
 
-install_missing() {
-  local need=()
-  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-  [ -x /bin/busybox ] || need+=(busybox-static)
-  command -v curl >/dev/null 2>&1 || need+=(curl)
-  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
-  command -v hey >/dev/null 2>&1 || need+=(hey)
-  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
-  command -v promtool >/dev/null 2>&1 || need+=(prometheus)
-  command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
-  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-  [ -x /usr/bin/chromium ] || need+=(chromium)
-  [ ${#need[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" != 0 ]; then
-    say "missing packages: ${need[*]} (run as root to install them)"
-    return 1
-  fi
-  say "installing ${need[*]}"
-  apt-get update -qq >"$log_dir/apt.log" 2>&1
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >>"$log_dir/apt.log" 2>&1 || { tail -20 "$log_dir/apt.log"; return 1; }
-}
-
-start_docker() {
-  docker info >/dev/null 2>&1 && return 0
-  command -v dockerd >/dev/null 2>&1 || return 1
-  say "starting dockerd (log: $log_dir/dockerd.log)"
-  (dockerd >"$log_dir/dockerd.log" 2>&1 &)
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 0.5; done
-  return 1
-}
-
 setup_failed=0
 if [ $quick = 0 ]; then
-  install_missing || setup_failed=1
-  start_docker || { say "Docker engine is not available: integration tests will fail"; setup_failed=1; }
+  # The same setup step as ./run.sh, plus what the tests need (hey, docker-compose, postgresql, chromium).
+  scripts/setup --for test --log-dir "$log_dir" || setup_failed=1
   if docker info >/dev/null 2>&1; then
     images/demo/build.sh >"$log_dir/demo-image.log" 2>&1 || { say "demo image build failed:"; tail -20 "$log_dir/demo-image.log"; setup_failed=1; }
   fi

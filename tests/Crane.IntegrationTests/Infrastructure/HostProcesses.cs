@@ -47,7 +47,10 @@ internal static class HostProcesses
 
     /// <summary>Pids whose command line (arguments joined by spaces) contains <paramref name="fragment"/>.</summary>
     public static IReadOnlyList<int> WithCommandLine(string fragment) =>
-        Pids().Where(pid => Read($"/proc/{pid}/cmdline")?.Replace('\0', ' ').Contains(fragment, StringComparison.Ordinal) == true).ToList();
+        Pids().Where(pid => CommandLine(pid)?.Contains(fragment, StringComparison.Ordinal) == true).ToList();
+
+    /// <summary>The command line of <paramref name="pid"/>, arguments joined by spaces; null when it is gone.</summary>
+    public static string? CommandLine(int pid) => Read($"/proc/{pid}/cmdline")?.Replace('\0', ' ');
 
     /// <summary>
     /// A seed killed with SIGKILL leaves the tools it owns running (NGINX holding its port, Prometheus and Alertmanager holding ports and locks):
