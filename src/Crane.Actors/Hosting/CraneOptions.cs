@@ -155,13 +155,7 @@ public sealed record CraneOptions
     private static int Int(string flag, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative integer");
 
-    private static string DefaultNginx()
-    {
-        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "nginx"))
-            .FirstOrDefault(File.Exists);
-        return onPath ?? "/usr/sbin/nginx";
-    }
+    private static string DefaultNginx() => LoadBalancing.ChildProcess.FindOnPath("nginx") ?? "/usr/sbin/nginx";
 
     private static double Seconds(string flag, string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative number of seconds");

@@ -5,6 +5,12 @@ namespace Crane.Actors.LoadBalancing;
 /// <summary>What the owners of NGINX and Prometheus both do with the programs they run.</summary>
 internal static class ChildProcess
 {
+    /// <summary>The first <paramref name="program"/> on PATH, as Process.Start would find it; null when there is none.</summary>
+    public static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program))
+            .FirstOrDefault(File.Exists);
+
     /// <summary>Runs a tool to its end (nginx -t, promtool check); exit code and stderr + stdout, 127 when it cannot start.</summary>
     public static async Task<(int ExitCode, string Output)> Run(string binary, IEnumerable<string> args)
     {

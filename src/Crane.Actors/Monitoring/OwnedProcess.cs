@@ -17,6 +17,10 @@ internal sealed class OwnedProcess(string binary, string logPath, string pidPath
     private DateTimeOffset _startedAt;
     private int _crashes;
 
+    // In a session of its own, the server does not get the terminal's Ctrl-C: Crane stops it, once, when it stops itself.
+    // setsid execs in place (the child of a fork is no group leader), so the pid stays the server's.
+    private static readonly string? Setsid = File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : null;
+
     public bool Running => _process is { HasExited: false };
 
     public int? Pid => Running ? _process!.Id : null;
@@ -27,7 +31,9 @@ internal sealed class OwnedProcess(string binary, string logPath, string pidPath
     /// <exception cref="System.ComponentModel.Win32Exception">The binary cannot be run.</exception>
     public int Start(IEnumerable<string> args, Action<int, int> onExit)
     {
-        var info = new ProcessStartInfo(binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var info = new ProcessStartInfo(Setsid ?? binary) { RedirectStandardError = true, RedirectStandardOutput = true };
+        if (Setsid is not null)
+            info.ArgumentList.Add(Executable(binary));
         foreach (var a in args)
             info.ArgumentList.Add(a);
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{binary} did not start");
@@ -61,6 +67,11 @@ internal sealed class OwnedProcess(string binary, string logPath, string pidPath
         File.WriteAllText(pidPath, pid.ToString(CultureInfo.InvariantCulture));
         return pid;
     }
+
+    /// <summary>The program's path: as given when it has a slash, else found on PATH; a missing one fails as Process.Start would.</summary>
+    private static string Executable(string program) =>
+        (program.Contains('/', StringComparison.Ordinal) ? (File.Exists(program) ? program : null) : ChildProcess.FindOnPath(program))
+        ?? throw new System.ComponentModel.Win32Exception(2, "No such file or directory");
 
     /// <summary>True when <paramref name="pid"/> is the process this owner started last (exits of older ones are stale).</summary>
     public bool IsCurrent(int pid) => _process is not null && _process.Id == pid;
