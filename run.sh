@@ -59,6 +59,8 @@ if [ -f "$data_dir/pids/seed.pid" ] && kill -0 "$(cat "$data_dir/pids/seed.pid")
   exit 1
 fi
 
+# Until Crane runs, Ctrl-C simply ends the script (a build or apt-get it interrupts is not a failure of theirs).
+trap 'echo; say "interrupted"; exit 130' INT TERM HUP
 scripts/setup --for run --log-dir "$logs" "${setup_args[@]}" || exit 1
 
 bin=src/Crane.Seed/bin/Release/net10.0
