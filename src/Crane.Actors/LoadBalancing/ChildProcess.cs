@@ -32,6 +32,36 @@ internal static class ChildProcess
     }
 
     /// <summary>
+    /// Waits until <paramref name="pid"/> has exited (gone, or a zombie not yet reaped) by reading /proc, so the wait does not
+    /// depend on .NET's reaping of children (Process.WaitForExit returned seconds late while actors stopped at shutdown).
+    /// </summary>
+    public static bool WaitForExit(int pid, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (!Running(pid))
+                return true;
+            if (DateTime.UtcNow >= deadline)
+                return false;
+            Thread.Sleep(10);
+        }
+    }
+
+    private static bool Running(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// A process of ours left over from a Crane that was killed (found by its pid file) holds a port
     /// or a lock: signal it and wait for it to go, killing it after the wait when asked. Only a
     /// process whose command line <paramref name="isOurs"/> accepts: a stale pid may belong to anyone.

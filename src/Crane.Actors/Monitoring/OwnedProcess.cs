@@ -92,7 +92,7 @@ internal sealed class OwnedProcess(string binary, string logPath, string pidPath
         if (_process is { HasExited: false } process)
         {
             Signals.Send(process.Id, stopSignal);
-            if (!process.WaitForExit(stopGrace))
+            if (!ChildProcess.WaitForExit(process.Id, stopGrace))
                 process.Kill(entireProcessTree: true);
         }
 
