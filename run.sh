@@ -172,7 +172,7 @@ Crane is running ($mode, runtime $runtime, data in $data_dir)
   load balancer  http://127.0.0.1:$lb_port/  (NGINX; the demo: curl -H 'Host: api-service' http://127.0.0.1:$lb_port/)
   Prometheus     http://127.0.0.1:$prometheus_port/
   Alertmanager   http://127.0.0.1:$alertmanager_port/
-  logs           $logs/ (seed.log$( [ "$nodes" -gt 0 ] && echo ", n1.log ..."), build.log, dockerd.log)
+  logs           $logs/ ($(cd "$logs" && ls -- *.log | paste -sd ' ' -))
 Ctrl-C stops Crane (containers keep running and are adopted by the next ./run.sh). Events as they happen:
 
 MSG

@@ -15,6 +15,12 @@ catch (ArgumentException ex)
     return 2;
 }
 
+if (ListenPorts.FirstTaken(options) is { } taken)
+{
+    Console.Error.WriteLine($"crane-node: {taken}");
+    return 1;
+}
+
 // A node serves only /metrics (its containers' CPU and memory, its replicas' probes) and /healthz; port 0 picks a free one.
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();

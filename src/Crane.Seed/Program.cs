@@ -17,6 +17,12 @@ catch (ArgumentException ex)
     return 2;
 }
 
+if (ListenPorts.FirstTaken(options) is { } taken)
+{
+    Console.Error.WriteLine($"crane-seed: {taken}");
+    return 1;
+}
+
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o =>

@@ -105,7 +105,7 @@ public sealed class LoadBalancerActor : ReceiveActor, IWithTimers
         if (!_nginx.IsCurrent(exited.Pid))
             return;
         var delay = _nginx.NextRestartDelay();
-        _lastError = $"nginx exited with code {exited.ExitCode}; see {Path.Combine(_options.Prefix, "error.log")}";
+        _lastError = Monitoring.OwnedProcess.ExitMessage("nginx", exited.ExitCode, Path.Combine(_options.Prefix, "error.log"));
         _events.Warning("LoadBalancerFailed", "LoadBalancer", "nginx", null, $"{_lastError}; restarting it in {delay.TotalSeconds:0}s");
         Timers.StartSingleTimer("restart-nginx", new StartNginxNow(), delay);
     }

@@ -217,7 +217,7 @@ public sealed class AlertmanagerActor : ReceiveActor, IWithTimers
         if (!_alertmanager.IsCurrent(exited.Pid))
             return;
         var delay = _alertmanager.NextRestartDelay();
-        _lastError = $"Alertmanager exited with code {exited.ExitCode}; see {_alertmanager.LogPath}";
+        _lastError = OwnedProcess.ExitMessage("Alertmanager", exited.ExitCode, _alertmanager.LogPath);
         _events.Warning("AlertmanagerFailed", "Alertmanager", "alertmanager", null, $"{_lastError}; restarting it in {delay.TotalSeconds:0}s");
         Timers.StartSingleTimer("restart", new StartNow(), delay);
     }

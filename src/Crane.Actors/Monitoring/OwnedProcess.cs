@@ -73,6 +73,21 @@ internal sealed class OwnedProcess(string binary, string logPath, string pidPath
         (program.Contains('/', StringComparison.Ordinal) ? (File.Exists(program) ? program : null) : ChildProcess.FindOnPath(program))
         ?? throw new System.ComponentModel.Win32Exception(2, "No such file or directory");
 
+    /// <summary>"exited with code N: &lt;its last log line&gt;; see &lt;log&gt;": why a server stopped, in one line.</summary>
+    public static string ExitMessage(string name, int exitCode, string log)
+    {
+        string? last = null;
+        try
+        {
+            last = File.ReadLines(log).LastOrDefault(l => l.Trim().Length > 0)?.Trim();
+        }
+        catch (IOException)
+        {
+        }
+
+        return $"{name} exited with code {exitCode.ToString(CultureInfo.InvariantCulture)}{(last is null ? "" : $": {last}")}; see {log}";
+    }
+
     /// <summary>True when <paramref name="pid"/> is the process this owner started last (exits of older ones are stale).</summary>
     public bool IsCurrent(int pid) => _process is not null && _process.Id == pid;
 

@@ -188,7 +188,7 @@ public sealed class PrometheusActor : ReceiveActor, IWithTimers
         if (!_prometheus.IsCurrent(exited.Pid))
             return;
         var delay = _prometheus.NextRestartDelay();
-        _lastError = $"prometheus exited with code {exited.ExitCode}; see {LogPath}";
+        _lastError = OwnedProcess.ExitMessage("prometheus", exited.ExitCode, LogPath);
         _events.Warning("PrometheusFailed", "Prometheus", "prometheus", null, $"{_lastError}; restarting it in {delay.TotalSeconds:0}s");
         Timers.StartSingleTimer("restart-prometheus", new StartNow(), delay);
     }
