@@ -24,6 +24,9 @@ public sealed class CliEventTests(SharedCraneFixture fixture)
             Assert.Contains(table.Split('\n'), l => l.Contains("Applied", StringComparison.Ordinal) && l.Contains($"workload/{name}", StringComparison.Ordinal));
             Assert.Contains(table.Split('\n'), l => l.Contains("Scheduled", StringComparison.Ordinal));
             Assert.DoesNotContain(table.Split('\n'), l => l.Contains("workload/", StringComparison.Ordinal) && !l.Contains(name, StringComparison.Ordinal));
+            var bare = await _cli.OkAsync("events", "--workload", name, "--no-headers");
+            Assert.DoesNotMatch(@"^TIME\s", bare);
+            Assert.Contains(bare.Split('\n'), l => l.Contains("Applied", StringComparison.Ordinal) && l.Contains($"workload/{name}", StringComparison.Ordinal));
 
             using (var json = JsonDocument.Parse(await _cli.OkAsync("events", "--workload", name, "--reason", "Applied", "-o", "json")))
             {
