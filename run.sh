@@ -43,9 +43,11 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option $1 (see ./run.sh --help)" >&2; exit 2 ;;
   esac
 done
+process_args=()
 case "$runtime" in
   docker) ;;
-  process) setup_args+=(--no-docker) ;;
+  # Asked for by name: the user allows specs' commands to run on this host.
+  process) setup_args+=(--no-docker); process_args=(--allow-process-runtime) ;;
   *) echo "run.sh: --runtime takes docker or process, not '$runtime'" >&2; exit 2 ;;
 esac
 
@@ -101,13 +103,16 @@ launch() { # name, command...
 }
 
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# crane-seed writes an admin token on its first start; run.sh shows it once, then only where it is.
+new_token=1
+[ -s "$data_dir/admin.token" ] && new_token=0
 rm -f "$data_dir/http.port"
 common=(--http-port "$http_port" --lb-port "$lb_port" --prometheus-port "$prometheus_port" --alertmanager-port "$alertmanager_port"
         --data-dir "$data_dir" "${policy_args[@]}")
 if [ "$nodes" -gt 0 ]; then
   launch seed "$seed_bin" "${common[@]}"
 else
-  launch seed "$seed_bin" --all-in-one --runtime "$runtime" "${common[@]}"
+  launch seed "$seed_bin" --all-in-one --runtime "$runtime" "${process_args[@]}" "${common[@]}"
 fi
 seed=$(cat "$data_dir/pids/seed.pid")
 crane_pids=("$seed")
@@ -115,7 +120,7 @@ zones=(a b c d e f g h)
 cluster_label="crane.cluster=$(basename "$(cd "$data_dir" && pwd)")"
 for i in $(seq 1 "$nodes"); do
   name="n$i"
-  args=(--seed-nodes 127.0.0.1:4053 --node-name "$name" --data-dir "$data_dir/$name" --runtime "$runtime"
+  args=(--seed-nodes 127.0.0.1:4053 --node-name "$name" --data-dir "$data_dir/$name" --runtime "$runtime" "${process_args[@]}"
         --capacity-cpu 2 --capacity-memory 2Gi --labels "zone=${zones[$(( (i - 1) % 8 ))]}" --container-labels "$cluster_label")
   printf '%s\n' "${args[@]}" >"$data_dir/pids/$name.args"
   launch "$name" "$node_bin" "${args[@]}"
@@ -163,6 +168,14 @@ if [ $stopping = 0 ]; then
   alertmanager_port=$(cat "$data_dir/alertmanager.port" 2>/dev/null || echo "$alertmanager_port")
   api="http://127.0.0.1:$port"
   export CRANE_SERVER=$api
+  CRANE_TOKEN=$(cat "$data_dir/admin.token")
+  export CRANE_TOKEN
+  auth="Authorization: Bearer $CRANE_TOKEN"
+  if [ $new_token = 1 ]; then
+    token_line="$CRANE_TOKEN  (shown once; kept in $data_dir/admin.token)"
+  else
+    token_line="in $data_dir/admin.token"
+  fi
   mode=$([ "$nodes" -gt 0 ] && echo "a seed and $nodes nodes" || echo "all-in-one")
   cat <<MSG
 
@@ -172,6 +185,8 @@ Crane is running ($mode, runtime $runtime, data in $data_dir)
   load balancer  http://127.0.0.1:$lb_port/  (NGINX; the demo: curl -H 'Host: api-service' http://127.0.0.1:$lb_port/)
   Prometheus     http://127.0.0.1:$prometheus_port/
   Alertmanager   http://127.0.0.1:$alertmanager_port/
+  admin token    $token_line
+                 export CRANE_TOKEN=\$(cat $data_dir/admin.token); curl -H "Authorization: Bearer \$CRANE_TOKEN" ...
   logs           $logs/ ($(cd "$logs" && ls -- *.log | paste -sd ' ' -))
 Ctrl-C stops Crane (containers keep running and are adopted by the next ./run.sh). Events as they happen:
 
@@ -182,12 +197,12 @@ MSG
 
   for _ in $(seq 1 120); do
     [ $stopping = 1 ] && break
-    [ "$(curl -fs "$api/api/v1/nodes" | grep -o '"status":"Ready"' | wc -l)" -ge "$(( nodes > 0 ? nodes : 1 ))" ] && break
+    [ "$(curl -fs -H "$auth" "$api/api/v1/nodes" | grep -o '"status":"Ready"' | wc -l)" -ge "$(( nodes > 0 ? nodes : 1 ))" ] && break
     alive || break
     sleep 0.5
   done
   if [ $stopping = 0 ] && alive; then
-    answer=$(curl -sS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' "$api/api/v1/workloads" -w ' %{http_code}')
+    answer=$(curl -sS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' -H "$auth" "$api/api/v1/workloads" -w ' %{http_code}')
     case "${answer##* }" in
       200|201) ;;
       *) say "applying $example was refused: $answer" ;;
@@ -195,7 +210,7 @@ MSG
     deadline=$(( $(date +%s) + 180 ))
     ready=""
     while [ $stopping = 0 ] && alive && [ "$(date +%s)" -lt $deadline ]; do
-      ready=$(curl -fs "$api/api/v1/workloads/api-service" | grep -o '"readyReplicas":[0-9]*' | cut -d: -f2)
+      ready=$(curl -fs -H "$auth" "$api/api/v1/workloads/api-service" | grep -o '"readyReplicas":[0-9]*' | cut -d: -f2)
       if [ "${ready:-0}" -ge 3 ] && curl -fs -H 'Host: api-service' "http://127.0.0.1:$lb_port/" >/dev/null 2>&1; then
         echo
         say "the demo is up: api-service 3/3 ready, served through NGINX (curl -H 'Host: api-service' http://127.0.0.1:$lb_port/)"

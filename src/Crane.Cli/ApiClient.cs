@@ -69,7 +69,7 @@ public sealed class ApiClient : IDisposable
     private readonly HttpClient _http;
 
     /// <summary>A client of <paramref name="server"/>; each request may take up to <paramref name="timeout"/>.</summary>
-    public ApiClient(Uri server, TimeSpan timeout)
+    public ApiClient(Uri server, TimeSpan timeout, string? token = null)
     {
         Server = server;
         Timeout = timeout;
@@ -79,6 +79,8 @@ public sealed class ApiClient : IDisposable
             Timeout = System.Threading.Timeout.InfiniteTimeSpan,
         };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("crane-cli/1.0");
+        if (!string.IsNullOrWhiteSpace(token))
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token.Trim());
     }
 
     /// <summary>The --server URL, e.g. http://127.0.0.1:8080/.</summary>

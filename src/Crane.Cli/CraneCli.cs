@@ -13,10 +13,12 @@ public static class CraneCli
     {
         var root = new RootCommand(
             "crane: command-line client of a Crane cluster.\n" +
-            $"Talks to --server (default $CRANE_SERVER, else {Common.DefaultServer}).\n" +
+            $"Talks to --server (default $CRANE_SERVER, else ~/.crane/config, else {Common.DefaultServer}) with --token\n" +
+            "(default $CRANE_TOKEN, else token: in ~/.crane/config).\n" +
             "Exit codes: 0 ok, 1 the server said no, 2 usage error, 3 server unreachable.");
         root.Options.Add(Common.Server);
         root.Options.Add(Common.Timeout);
+        root.Options.Add(Common.Token);
         WorkloadCommands.AddTo(root);
         GetCommands.AddTo(root);
         DescribeCommands.AddTo(root);

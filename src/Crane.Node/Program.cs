@@ -30,7 +30,7 @@ builder.Logging.AddSimpleConsole(o =>
     o.TimestampFormat = "HH:mm:ss.fff ";
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.WebHost.UseUrls($"http://{options.Hostname}:{options.HttpPort}");
+builder.WebHost.UseUrls($"http://{(options.HttpBind.Contains(':', StringComparison.Ordinal) ? $"[{options.HttpBind}]" : options.HttpBind)}:{options.HttpPort}");
 builder.Services.AddCrane(options, control: false, worker: true);
 
 var app = builder.Build();
@@ -45,7 +45,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var port = new Uri(app.Urls.First()).Port;
     File.WriteAllText(Path.Combine(options.DataDir, "http.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
     CraneAkka.AnnounceMetrics(app.Services.GetRequiredService<Akka.Actor.ActorSystem>(), options, control: false, worker: true, port);
-    app.Logger.LogInformation("crane-node {Node} serving /metrics on http://{Host}:{Port}", options.NodeName, options.Hostname, port);
+    app.Logger.LogInformation("crane-node {Node} serving /metrics on http://{Host}:{Port}", options.NodeName, options.HttpBind, port);
 });
 
 await app.RunAsync();

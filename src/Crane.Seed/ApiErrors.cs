@@ -15,7 +15,7 @@ internal sealed class ApiErrors(RequestDelegate next, ILogger<ApiErrors> logger)
         }
         catch (BadHttpRequestException ex)
         {
-            await Write(context, StatusCodes.Status400BadRequest, ex.Message);
+            await Write(context, ex.StatusCode, ex.Message);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

@@ -56,7 +56,7 @@ internal static class CraneApi
     private static IResult Error(int status, string message, object? extra = null) =>
         Results.Json(extra ?? new { error = message }, statusCode: status);
 
-    private static async Task<IResult> Apply(HttpRequest request, ActorRegistry registry, StrategyRegistry strategies, CraneOptions options,
+    private static async Task<IResult> Apply(HttpRequest request, ActorRegistry registry, ActorSystem system, StrategyRegistry strategies, CraneOptions options,
         PrometheusEndpoint prometheus, bool? dryRun)
     {
         using var reader = new StreamReader(request.Body);
@@ -94,7 +94,10 @@ internal static class CraneApi
 
         var region = await registry.GetAsync<WorkloadRegion>();
         var exists = await region.Ask<object>(new Crane.Contracts.Messages.GetWorkload(spec.Name), AskTimeout) is WorkloadView;
-        var user = request.Headers["X-Crane-User"].FirstOrDefault() ?? "anonymous";
+        if (!exists && (await WorkloadNames(system, region)).Count >= options.MaxWorkloads)
+            return Error(409, $"this cluster already has {options.MaxWorkloads} workloads, the most --max-workloads allows; delete one first");
+        // The caller is whoever the bearer token names; never a header the caller writes itself.
+        var user = Security.ApiGuard.Principal(request.HttpContext)?.Name ?? "anonymous";
         var policy = await registry.GetAsync<PolicySingleton>();
         var decision = await policy.Ask<AdmissionDecision>(new EvaluateAdmission(SpecJson.Serialize(spec), exists ? "update" : "create", user), AskTimeout);
         var events = request.HttpContext.RequestServices.GetRequiredService<EventPublisher>();

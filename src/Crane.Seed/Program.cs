@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Akka.Hosting;
 using Crane.Actors.Hosting;
 using Crane.Seed;
+using Crane.Seed.Security;
 using Prometheus;
 
 Crane.Actors.Observability.CraneMetrics.UseCleanDefaults();
@@ -23,6 +24,17 @@ if (ListenPorts.FirstTaken(options) is { } taken)
     return 1;
 }
 
+ApiTokens tokens;
+try
+{
+    tokens = ApiTokens.Load(options.TokensFile, options.DataDir);
+}
+catch (Exception ex) when (ex is ArgumentException or IOException)
+{
+    Console.Error.WriteLine($"crane-seed: {ex.Message}");
+    return 2;
+}
+
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(o =>
@@ -31,12 +43,15 @@ builder.Logging.AddSimpleConsole(o =>
     o.TimestampFormat = "HH:mm:ss.fff ";
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.WebHost.UseUrls($"http://{options.Hostname}:{options.HttpPort}");
+builder.WebHost.UseUrls($"http://{HttpHost(options.HttpBind)}:{options.HttpPort}");
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiGuard.MaxBodyBytes);
+builder.Services.AddSingleton(tokens);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 builder.Services.AddCrane(options, control: true, worker: options.AllInOne);
 
 var app = builder.Build();
 app.UseMiddleware<ApiErrors>();
+app.UseMiddleware<ApiGuard>();
 app.UseHttpMetrics();
 app.UseDashboard();
 app.MapCraneApi();
@@ -49,8 +64,11 @@ app.Lifetime.ApplicationStarted.Register(() =>
     File.WriteAllText(Path.Combine(options.DataDir, "http.port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
     CraneAkka.AnnounceMetrics(app.Services.GetRequiredService<Akka.Actor.ActorSystem>(), options, control: true, worker: options.AllInOne, port);
     app.Logger.LogInformation("crane-seed listening on http://{Host}:{Port} (akka {AkkaPort}, data {DataDir}, {Mode})",
-        options.Hostname, port, options.AkkaPort, Path.GetFullPath(options.DataDir), options.AllInOne ? $"all-in-one, node {options.NodeName}, runtime {options.Runtime}" : "control only");
+        options.HttpBind, port, options.AkkaPort, Path.GetFullPath(options.DataDir), options.AllInOne ? $"all-in-one, node {options.NodeName}, runtime {options.Runtime}" : "control only");
 });
 
 await app.RunAsync();
 return 0;
+
+// An IPv6 literal needs brackets in a URL.
+static string HttpHost(string bind) => bind.Contains(':', StringComparison.Ordinal) ? $"[{bind}]" : bind;

@@ -99,7 +99,10 @@ public static class CraneAkka
                 {
                     builder.WithSingleton<AlertmanagerSingleton>("alertmanager",
                         (system, _, _) => AlertmanagerActor.Props(
-                            new AlertmanagerOptions(Path.GetFullPath(Path.Combine(options.DataDir, "alertmanager")), ownAlertmanager.Port),
+                            new AlertmanagerOptions(Path.GetFullPath(Path.Combine(options.DataDir, "alertmanager")), ownAlertmanager.Port)
+                            {
+                                WebhookTokenFile = Path.GetFullPath(Path.Combine(options.DataDir, "alertmanager.token")),
+                            },
                             new EventPublisher(system, time)),
                         new ClusterSingletonOptions { Role = ControlRole });
                 }
@@ -238,7 +241,9 @@ public static class CraneAkka
     {
         var role = string.Join(",", new[] { control ? ControlRole : null, worker ? WorkerRole : null }.OfType<string>());
         var member = worker ? options.NodeName : $"seed-{options.Hostname}:{options.AkkaPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        system.ActorOf(MetricsAnnouncer.Props(new Contracts.Messages.MemberMetricsEndpoint(member, role, options.Hostname, httpPort)), "metrics-announcer");
+        // Bound to every interface: scrape it at the member's own name; else at the address it is bound to.
+        var host = options.HttpBind is "0.0.0.0" or "::" ? options.Hostname : options.HttpBind;
+        system.ActorOf(MetricsAnnouncer.Props(new Contracts.Messages.MemberMetricsEndpoint(member, role, host, httpPort)), "metrics-announcer");
     }
 
     /// <summary>

@@ -53,6 +53,19 @@ public sealed record CraneOptions
     /// <summary>At most one alert action per workload this often.</summary>
     public TimeSpan AlertActionInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Address the HTTP API (and a node's /metrics) binds to; loopback unless asked (--hostname is Akka's address).</summary>
+    public string HttpBind { get; init; } = "127.0.0.1";
+    /// <summary>Bearer tokens (name, role, SHA-256 of the token per line); null: an admin token generated into &lt;data-dir&gt;/admin.token.</summary>
+    public string? TokensFile { get; init; }
+    /// <summary>Host header values the API answers (DNS-rebinding guard); besides these: localhost, loopback, --hostname, --http-bind.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+    /// <summary>When true, /metrics needs a viewer token like the rest of the API; open by default for Prometheus.</summary>
+    public bool MetricsAuth { get; init; }
+    /// <summary>At most this many workloads; an apply that would create one more is a 409.</summary>
+    public int MaxWorkloads { get; init; } = 500;
+    /// <summary>The process runtime runs specs' commands on this host: only when this is set.</summary>
+    public bool AllowProcessRuntime { get; init; }
+
     public const string NoPrometheus = "none";
 
     public static readonly IReadOnlyList<string> Flags =
@@ -62,7 +75,7 @@ public sealed record CraneOptions
         "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx", "opa-url", "policy-failure", "policies-dir",
         "prometheus-url", "prometheus-port", "scrape-interval-seconds", "autoscaler-sync-seconds", "autoscaler-window-seconds",
         "autoscaler-tolerance", "cpu-initialization-seconds", "alertmanager-url", "alertmanager-port", "alert-resend-delay-seconds",
-        "alert-action-interval-seconds",
+        "alert-action-interval-seconds", "http-bind", "tokens-file", "allowed-hosts", "metrics-auth", "max-workloads", "allow-process-runtime",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
@@ -95,7 +108,7 @@ public sealed record CraneOptions
                 throw new ArgumentException($"unknown flag --{name}; known: {string.Join(", ", Flags.Select(f => "--" + f))}");
             if (value is null)
             {
-                if (name is "all-in-one" or "image-pull")
+                if (name is "all-in-one" or "image-pull" or "allow-process-runtime" or "metrics-auth")
                     value = "true";
                 else if (i + 1 < args.Length)
                     value = args[++i];
@@ -108,7 +121,7 @@ public sealed record CraneOptions
 
         var o = new CraneOptions { AkkaPort = defaultAkkaPort, HttpPort = defaultHttpPort };
         string? Get(string k) => values.GetValueOrDefault(k);
-        return o with
+        var parsed = o with
         {
             Hostname = Get("hostname") ?? o.Hostname,
             AkkaPort = Get("akka-port") is { } ap ? Int("akka-port", ap) : o.AkkaPort,
@@ -145,12 +158,28 @@ public sealed record CraneOptions
             AlertmanagerPort = Get("alertmanager-port") is { } ap2 ? Int("alertmanager-port", ap2) : o.AlertmanagerPort,
             AlertResendDelay = Get("alert-resend-delay-seconds") is { } rd ? AtLeast("alert-resend-delay-seconds", rd, 1) : o.AlertResendDelay,
             AlertActionInterval = Get("alert-action-interval-seconds") is { } ai ? TimeSpan.FromSeconds(Seconds("alert-action-interval-seconds", ai)) : o.AlertActionInterval,
+            HttpBind = Get("http-bind") ?? o.HttpBind,
+            TokensFile = Get("tokens-file") ?? o.TokensFile,
+            AllowedHosts = Get("allowed-hosts") is { } hosts ? hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : o.AllowedHosts,
+            MetricsAuth = Get("metrics-auth") is { } ma ? Bool("metrics-auth", ma) : o.MetricsAuth,
+            MaxWorkloads = Get("max-workloads") is { } mw ? AtLeastOne("max-workloads", mw) : o.MaxWorkloads,
+            AllowProcessRuntime = Get("allow-process-runtime") is { } apr ? Bool("allow-process-runtime", apr) : o.AllowProcessRuntime,
         };
+        if (parsed.Runtime == "process" && !parsed.AllowProcessRuntime)
+        {
+            throw new ArgumentException("--runtime process runs every spec's command on this host as Crane's user (no container, no isolation); " +
+                "add --allow-process-runtime to allow that, or use --runtime docker");
+        }
+
+        return parsed;
     }
 
     /// <summary>host:port entries become akka.tcp://crane@host:port; full addresses pass through.</summary>
     public IReadOnlyList<string> SeedAddresses() =>
         SeedNodes.Select(s => s.Contains("://", StringComparison.Ordinal) ? s : $"akka.tcp://crane@{s}").ToList();
+
+    private static int AtLeastOne(string flag, string v) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a positive integer");
 
     private static int Int(string flag, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative integer");

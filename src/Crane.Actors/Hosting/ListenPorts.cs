@@ -12,10 +12,10 @@ public static class ListenPorts
     /// <summary>A one-line message naming the first taken port and its flag, or null when every fixed port is free (0 means any).</summary>
     public static string? FirstTaken(CraneOptions options)
     {
-        foreach (var (port, flag) in new[] { (options.HttpPort, "--http-port"), (options.AkkaPort, "--akka-port") })
+        foreach (var (host, port, flag) in new[] { (options.HttpBind, options.HttpPort, "--http-port"), (options.Hostname, options.AkkaPort, "--akka-port") })
         {
-            if (port != 0 && !Free(options.Hostname, port))
-                return $"port {port} ({flag}) on {options.Hostname} is in use; stop what holds it (ss -ltnp 'sport = :{port}') or choose another ({flag} 0 picks a free one)";
+            if (port != 0 && !Free(host, port))
+                return $"port {port} ({flag}) on {host} is in use; stop what holds it (ss -ltnp 'sport = :{port}') or choose another ({flag} 0 picks a free one)";
         }
 
         return null;

@@ -26,6 +26,9 @@ public sealed record AlertmanagerOptions(string Directory, int Port, string Aler
 
     /// <summary>A seed that stopped announcing its HTTP endpoint for this long no longer receives the webhook.</summary>
     public TimeSpan MemberExpiry { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The file holding the bearer token the webhook sends (&lt;data-dir&gt;/alertmanager.token); null sends none.</summary>
+    public string? WebhookTokenFile { get; init; }
 }
 
 public sealed record GetAlertmanager
@@ -38,7 +41,8 @@ public sealed record AlertmanagerStatus(string Url, bool Running, int? Pid, stri
 /// <summary>Renders alertmanager.yml: one route to the webhook receiver "crane" (Crane's POST /api/v1/alerts), resolved alerts included.</summary>
 public static class AlertmanagerConfig
 {
-    public static string Render(string? webhookUrl, TimeSpan groupWait, TimeSpan groupInterval, TimeSpan repeatInterval)
+    /// <param name="tokenFile">The webhook's bearer token (Crane's API needs one): Alertmanager reads it from this file.</param>
+    public static string Render(string? webhookUrl, TimeSpan groupWait, TimeSpan groupInterval, TimeSpan repeatInterval, string? tokenFile = null)
     {
         var sb = new StringBuilder();
         sb.Append($"""
@@ -61,6 +65,16 @@ public static class AlertmanagerConfig
                         send_resolved: true
 
                 """);
+            if (tokenFile is not null)
+            {
+                sb.Append($"""
+                            http_config:
+                              authorization:
+                                type: Bearer
+                                credentials_file: {JsonSerializer.Serialize(tokenFile)}
+
+                    """);
+            }
         }
 
         return sb.ToString();
@@ -168,7 +182,7 @@ public sealed class AlertmanagerActor : ReceiveActor, IWithTimers
 
     private string ConfigPath => Path.Combine(_options.Directory, "alertmanager.yml");
 
-    private string Render(string? webhook) => AlertmanagerConfig.Render(webhook, _options.GroupWait, _options.GroupInterval, _options.RepeatInterval);
+    private string Render(string? webhook) => AlertmanagerConfig.Render(webhook, _options.GroupWait, _options.GroupInterval, _options.RepeatInterval, _options.WebhookTokenFile);
 
     protected override void PreStart()
     {

@@ -9,13 +9,22 @@ public static class Common
     /// <summary>Where the API is when neither --server nor CRANE_SERVER says.</summary>
     public const string DefaultServer = "http://127.0.0.1:8080";
 
-    /// <summary>--server: the Crane API; defaults to $CRANE_SERVER, else <see cref="DefaultServer"/>.</summary>
+    /// <summary>--server: the Crane API; defaults to $CRANE_SERVER, else server: in ~/.crane/config, else <see cref="DefaultServer"/>.</summary>
     public static readonly Option<string> Server = new("--server", "-s")
     {
-        Description = "Crane API URL (default: $CRANE_SERVER when set)",
+        Description = "Crane API URL (default: $CRANE_SERVER, else server: in ~/.crane/config)",
         Recursive = true,
         HelpName = "url",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CRANE_SERVER") is { Length: > 0 } env ? env : DefaultServer,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CRANE_SERVER") is { Length: > 0 } env ? env : CliConfig.Load().Server ?? DefaultServer,
+    };
+
+    /// <summary>--token: the bearer token every request carries; defaults to $CRANE_TOKEN, else token: in ~/.crane/config.</summary>
+    public static readonly Option<string?> Token = new("--token")
+    {
+        Description = "API bearer token (default: $CRANE_TOKEN, else token: in ~/.crane/config; ./run.sh writes .crane-data/admin.token)",
+        Recursive = true,
+        HelpName = "token",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CRANE_TOKEN") is { Length: > 0 } env ? env : CliConfig.Load().Token,
     };
 
     /// <summary>--timeout: seconds one request may take before the server counts as unreachable.</summary>
@@ -89,7 +98,7 @@ public static class Common
 
     /// <summary>A client of the server named by --server / CRANE_SERVER (a bad URL is a usage error).</summary>
     public static ApiClient Client(this ParseResult parse) =>
-        new(ApiClient.ParseServer(parse.GetValue(Server)!), TimeSpan.FromSeconds(parse.GetValue(Timeout)));
+        new(ApiClient.ParseServer(parse.GetValue(Server)!), TimeSpan.FromSeconds(parse.GetValue(Timeout)), parse.GetValue(Token));
 
     /// <summary>Sets an async action whose failures become the exit-code contract (see <see cref="ExitCodes"/>).</summary>
     public static Command Does(this Command command, Func<ParseResult, ApiClient, CancellationToken, Task<int>> action)
@@ -104,6 +113,8 @@ public static class Common
             catch (ApiException ex)
             {
                 Output.ApiError(ex);
+                if (ex.Status == System.Net.HttpStatusCode.Unauthorized)
+                    Console.Error.WriteLine("hint: export CRANE_TOKEN=$(cat .crane-data/admin.token), pass --token, or put 'token: ...' in ~/.crane/config");
                 return ExitCodes.Refused;
             }
             catch (ServerUnreachableException ex)

@@ -1,7 +1,24 @@
 // fetch wrappers for /api/v1: every call resolves to {ok, status, data}, data being parsed JSON or text.
+// Every call carries the bearer token the user signed in with (kept in sessionStorage, gone with the tab).
+
+const TOKEN_KEY = 'crane.token';
+let unauthorized = () => {};
+
+export const hasToken = () => Boolean(sessionStorage.getItem(TOKEN_KEY));
+export const setToken = token => sessionStorage.setItem(TOKEN_KEY, token.trim());
+
+/** Adds Authorization: Bearer <token> to a headers object. */
+export function withToken(headers = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return headers;
+}
+
+/** Called with the API's message whenever it answers 401 (no token, or a wrong one). */
+export function onUnauthorized(handler) { unauthorized = handler; }
 
 export async function request(method, path, body, contentType = 'application/json') {
-  const init = { method, headers: {}, cache: 'no-store' };
+  const init = { method, headers: withToken(), cache: 'no-store' };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     init.headers['Content-Type'] = contentType;
@@ -17,7 +34,9 @@ export async function request(method, path, body, contentType = 'application/jso
   if ((response.headers.get('content-type') ?? '').includes('json') && text) {
     try { data = JSON.parse(text); } catch { /* keep the text */ }
   }
-  return { ok: response.ok, status: response.status, data };
+  const result = { ok: response.ok, status: response.status, data };
+  if (response.status === 401) unauthorized(errorOf(result));
+  return result;
 }
 
 export const get = path => request('GET', path);

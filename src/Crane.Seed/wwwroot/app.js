@@ -1,6 +1,7 @@
 // CraneUI: tabs by location.hash (#view or #view/argument), one polled store, one live event stream.
 import { $ } from './dom.js';
 import { refresh, subscribe } from './store.js';
+import { hasToken, onUnauthorized, setToken } from './api.js';
 import * as cluster from './cluster.js';
 import * as workloads from './workloads.js';
 import * as events from './events.js';
@@ -29,6 +30,19 @@ subscribe(({ error }) => {
   banner.hidden = !error;
   banner.textContent = error ? `The API answered with an error: ${error}` : '';
 });
+// Without a token (or with a wrong one) the API answers 401: ask for a token, then load everything again.
+function signIn(message) {
+  const dialog = $('#signin');
+  $('#signin-error').textContent = message ?? '';
+  if (!dialog.open) dialog.showModal();
+}
+onUnauthorized(signIn);
+$('#signin-form').addEventListener('submit', () => {
+  setToken($('#signin-token').value);
+  $('#signin-token').value = '';
+  refresh();
+});
+if (!hasToken()) signIn();
 window.addEventListener('hashchange', route);
 route();
 refresh();

@@ -4,6 +4,7 @@
 // Last-Event-ID as EventSource would, so nothing is missed or repeated.
 import { badge, fill, formatTime, h, $ } from './dom.js';
 import { refreshSoon, subscribe } from './store.js';
+import { withToken } from './api.js';
 
 const KEEP = 2000;
 const SHOW = 500;
@@ -101,7 +102,7 @@ async function follow() {
   let delay = 500;
   for (;;) {
     try {
-      const headers = { Accept: 'text/event-stream' };
+      const headers = withToken({ Accept: 'text/event-stream' });
       if (lastId) headers['Last-Event-ID'] = lastId;
       const response = await fetch('/api/v1/events/stream', { headers, cache: 'no-store' });
       if (!response.ok || !response.body) throw new Error(`the event stream answered ${response.status}`);

@@ -4,14 +4,16 @@ namespace Crane.IntegrationTests.Cli;
 
 /// <summary>
 /// Runs the built <c>crane</c> binary (<see cref="RepoPaths.CliBinary"/>) as a user would. CRANE_* variables of the test
-/// run are not passed on, so only what a test sets reaches the CLI.
+/// run are not passed on, and HOME is an empty folder (no ~/.crane/config), so only what a test sets reaches the CLI.
 /// </summary>
-internal sealed class CraneCli(string? server)
+internal sealed class CraneCli(string? server, string? token = null)
 {
+    private static readonly string EmptyHome = Directory.CreateTempSubdirectory("crane-cli-home-").FullName;
+
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
 
     /// <summary>The CLI with <c>--server</c> pointing at <paramref name="crane"/>.</summary>
-    public static CraneCli For(CraneProcess crane) => new(crane.Api.BaseAddress.ToString().TrimEnd('/'));
+    public static CraneCli For(CraneProcess crane) => new(crane.Api.BaseAddress.ToString().TrimEnd('/'), crane.Api.Token);
 
     /// <summary>The CLI with no <c>--server</c> flag (for tests of CRANE_SERVER and of errors that need no server).</summary>
     public static CraneCli Bare => new(null);
@@ -71,6 +73,9 @@ internal sealed class CraneCli(string? server)
             start.ArgumentList.Add(arg);
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CRANE_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
+        start.Environment["HOME"] = EmptyHome;
+        if (token is not null)
+            start.Environment["CRANE_TOKEN"] = token;
         foreach (var (key, value) in env ?? new Dictionary<string, string>())
             start.Environment[key] = value;
         return start;

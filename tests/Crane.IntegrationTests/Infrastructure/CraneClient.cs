@@ -10,7 +10,8 @@ public sealed class CraneClient : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public CraneClient(Uri baseAddress)
+    /// <param name="token">The bearer token every request carries (the seed's admin token); null sends none.</param>
+    public CraneClient(Uri baseAddress, string? token)
     {
         // Loopback only: never let a proxy from the environment see this traffic.
         Http = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromSeconds(30) })
@@ -18,9 +19,17 @@ public sealed class CraneClient : IDisposable
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(40),
         };
+        Token = token;
+        if (token is not null)
+            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
     public HttpClient Http { get; }
+
+    public string? Token { get; }
+
+    /// <summary>The same seed as another caller: <paramref name="token"/> instead (null: none). Dispose it after use.</summary>
+    public CraneClient As(string? token) => new(BaseAddress, token);
 
     public Uri BaseAddress => Http.BaseAddress!;
 

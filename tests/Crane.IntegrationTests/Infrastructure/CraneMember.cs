@@ -122,7 +122,7 @@ public sealed class CraneMember
                 int.TryParse((await OutputTail.ReadOrEmptyAsync(portFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
             {
                 HttpPort = port;
-                _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"));
+                _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"), await OutputTail.AdminTokenAsync(DataDir));
             }
 
             if (_api is not null)

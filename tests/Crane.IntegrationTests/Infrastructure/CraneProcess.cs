@@ -138,6 +138,8 @@ public sealed class CraneProcess : IAsyncDisposable
 
         foreach (var arg in _options.PrometheusArgs().Concat(_options.ExtraArgs))
             start.ArgumentList.Add(arg);
+        if (Runtime == "process")
+            start.ArgumentList.Add("--allow-process-runtime");
 
         // Flags say everything; CRANE_* variables from the caller's environment must not change them.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("CRANE_", StringComparison.Ordinal)).ToList())
@@ -252,7 +254,7 @@ public sealed class CraneProcess : IAsyncDisposable
                 if (File.Exists(portFile) && int.TryParse((await OutputTail.ReadOrEmptyAsync(portFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
                 {
                     HttpPort = port;
-                    _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"));
+                    _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"), await OutputTail.AdminTokenAsync(DataDir));
                     LbPort = int.Parse((await OutputTail.ReadOrEmptyAsync(Path.Combine(DataDir, "lb.port"))).Trim(), CultureInfo.InvariantCulture);
                     if (_options.Prometheus)
                     {

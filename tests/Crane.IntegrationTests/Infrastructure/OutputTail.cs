@@ -35,4 +35,7 @@ internal sealed class OutputTail(int capacity = 400)
             return "";
         }
     }
+
+    /// <summary>The admin token a crane-seed generated into its data dir (written before its port file).</summary>
+    public static async Task<string> AdminTokenAsync(string dataDir) => (await ReadOrEmptyAsync(Path.Combine(dataDir, "admin.token"))).Trim();
 }

@@ -19,13 +19,15 @@ public sealed class SseStream : IAsyncDisposable
         _reader = reader;
     }
 
-    public static async Task<SseStream> OpenAsync(Uri url, string? lastEventId = null)
+    public static async Task<SseStream> OpenAsync(Uri url, string? token, string? lastEventId = null)
     {
         var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.Accept.ParseAdd("text/event-stream");
+            if (token is not null)
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             if (lastEventId is not null)
                 request.Headers.Add("Last-Event-ID", lastEventId);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));

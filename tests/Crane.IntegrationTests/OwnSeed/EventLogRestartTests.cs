@@ -38,7 +38,7 @@ public sealed class EventLogRestartTests(ITestOutputHelper output)
         long lastSeen;
         var seen = new List<long>();
         // crane-seed listens on a new port after the restart (--http-port 0): the address is taken per connection.
-        await using (var client = await SseStream.OpenAsync(StreamUrl(crane)))
+        await using (var client = await SseStream.OpenAsync(StreamUrl(crane), crane.Api.Token))
         {
             while (true)
             {
@@ -94,7 +94,7 @@ public sealed class EventLogRestartTests(ITestOutputHelper output)
 
         // Resume: every event after Last-Event-ID, none missing, none repeated, then live.
         var resumed = new List<long>();
-        await using (var client = await SseStream.OpenAsync(StreamUrl(crane), lastEventId: lastSeen.ToString(CultureInfo.InvariantCulture)))
+        await using (var client = await SseStream.OpenAsync(StreamUrl(crane), crane.Api.Token, lastEventId: lastSeen.ToString(CultureInfo.InvariantCulture)))
         {
             while (resumed.Count == 0 || resumed[^1] < newest)
                 resumed.Add(Parse(await client.NextAsync(EventWait)).Id);

@@ -89,7 +89,7 @@ public sealed class EventTests(SharedCraneFixture fixture)
         try
         {
             var firstIds = new List<long>();
-            await using (var stream = await SseStream.OpenAsync(url))
+            await using (var stream = await SseStream.OpenAsync(url, _crane.Api.Token))
             {
                 await _crane.Api.ApplyOkAsync(Specs.Demo(name, 1));
                 // Live: the workload did not exist when the stream opened, so everything read here arrived without a reload.
@@ -120,7 +120,7 @@ public sealed class EventTests(SharedCraneFixture fixture)
             var expectedNext = missed.Where(e => e.Id > lastSeen).Min(e => e.Id);
 
             var resumedIds = new List<long>();
-            await using (var resumed = await SseStream.OpenAsync(url, lastEventId: lastSeen.ToString(CultureInfo.InvariantCulture)))
+            await using (var resumed = await SseStream.OpenAsync(url, _crane.Api.Token, lastEventId: lastSeen.ToString(CultureInfo.InvariantCulture)))
             {
                 while (true)
                 {
