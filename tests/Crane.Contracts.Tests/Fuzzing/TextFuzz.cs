@@ -133,7 +133,9 @@ internal static class TextFuzz
         Arb.From(Gen.Choose(0, valid.Length - 1).SelectMany(i =>
             Gen.Choose(1, 6).SelectMany(n => Edit(tokens).ArrayOf(n)).Select(edits =>
                 new FuzzInput(edits.Aggregate(valid[i], (text, edit) => edit.Apply(text)),
-                    $"valid[{i}] with {string.Join(", ", edits.Select(e => e.ToString()))}"))));
+                    $"valid[{i}] with {string.Join(", ", edits.Select(Describe))}"))));
+
+    private static string Describe(TextEdit edit) => edit.ToString() is { Length: > 100 } text ? text[..100] + "…" : edit.ToString();
 
     /// <summary>Text of random length: syntax tokens and control characters mixed, or any UTF-16 at all.</summary>
     public static Arbitrary<FuzzInput> RandomText(string[] tokens) =>
