@@ -52,7 +52,8 @@ public sealed record AlertParseResult(AlertPayload? Payload, string? Error)
 /// <item>The body is at most 1 MiB of UTF-8 (Alertmanager bodies are a few KiB; 1 MiB is thousands of alerts). The
 /// HTTP endpoint should stop reading there too rather than buffer a larger body.</item>
 /// <item>A string whose escapes make invalid UTF-16 (a lone <c>\uD800</c>) is "not JSON", like a syntax error.</item>
-/// <item>Values quoted in errors are cut to 64 characters, so an error never echoes a large body.</item>
+/// <item>Values and keys quoted in errors are cut to 64 characters, and the JSON reader's messages to 200, so an error
+/// never echoes a large body.</item>
 /// </list>
 /// </remarks>
 public sealed record AlertPayload(
@@ -76,6 +77,9 @@ public sealed record AlertPayload(
     internal const string AlertNameLabel = "alertname";
 
     private const int MaxQuoted = 64;
+
+    // System.Text.Json quotes the offending text in its messages, up to a kilobyte of it.
+    private const int MaxReaderMessage = 200;
 
     private static readonly JsonDocumentOptions JsonOptions = new()
     {
@@ -104,9 +108,10 @@ public sealed record AlertPayload(
         {
             document = JsonDocument.Parse(body, JsonOptions);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
-            return Fail($"not JSON: {e.Message}");
+            // InvalidOperationException: the duplicate-key check decodes a key whose escapes are a lone surrogate.
+            return Fail(NotJson(e));
         }
 
         using (document)
@@ -121,12 +126,23 @@ public sealed record AlertPayload(
             }
             catch (InvalidOperationException e)
             {
-                return Fail($"not JSON: {e.Message}");
+                return Fail(NotJson(e));
             }
         }
     }
 
     private static AlertParseResult Fail(string error) => new(null, error);
+
+    /// <summary>The reader's message, cut so it never echoes much of the body, keeping the position it ends with.</summary>
+    private static string NotJson(Exception e)
+    {
+        if (e.Message.Length <= MaxReaderMessage)
+            return $"not JSON: {e.Message}";
+        var position = e is JsonException { LineNumber: { } line, BytePositionInLine: { } at }
+            ? $" LineNumber: {line} | BytePositionInLine: {at}."
+            : "";
+        return $"not JSON: {e.Message[..MaxReaderMessage]}…{position}";
+    }
 
     private static AlertPayload ReadPayload(JsonElement root)
     {
@@ -247,7 +263,7 @@ public sealed record AlertPayload(
         foreach (var property in node.EnumerateObject())
         {
             if (property.Value.ValueKind != JsonValueKind.String)
-                throw new AlertFormatException($"{path}.{property.Name} must be a string, got {Describe(property.Value)}");
+                throw new AlertFormatException($"{path}.{Cut(property.Name)} must be a string, got {Describe(property.Value)}");
             map[property.Name] = property.Value.GetString()!;
         }
         return map;

@@ -3,19 +3,6 @@ using System.Text.RegularExpressions;
 
 namespace Crane.Contracts.Specs;
 
-/// <summary>Either a valid spec or the first error found in it.</summary>
-public sealed record SpecParseResult(WorkloadSpec? Spec, SpecError? Error)
-{
-    public bool Ok => Spec is not null;
-}
-
-/// <summary>
-/// What is wrong and where: Field is the dotted path (<c>resources.memory</c>, <c>constraints[1].operator</c>),
-/// null for errors about the document itself; Line and Column are 1-based and point at the offending node
-/// (for a missing field, at the mapping that should hold it).
-/// </summary>
-public sealed record SpecError(string Message, string? Field, int? Line, int? Column);
-
 /// <summary>
 /// Parses and validates a workload spec written in YAML or JSON (JSON is read as YAML flow style), keeping the
 /// position of every node so that each error names its field, line and column. Unknown fields are errors.
@@ -40,6 +27,12 @@ public sealed record SpecError(string Message, string? Field, int? Line, int? Co
 /// <item><c>health: {}</c> parses to no health block.</item>
 /// <item>YAML: one document; anchors and aliases resolve; keys are strings and unique; only yaml.org tags
 /// (<c>!!str</c> forces a string); nesting deeper than 32 levels is rejected before building anything.</item>
+/// <item>Size: at most 100 alias uses, and at most 1 MiB of nodes and characters with aliases expanded (so also of
+/// raw text); the error points at the alias or node that crossed the limit.</item>
+/// <item>No C0 control character but tab, LF and CR, and no DEL, anywhere: raw, or in a scalar after YAML or JSON
+/// unescaping (<c>"\0"</c>, <c>"\u0007"</c>). The field is named when the character is in a scalar.</item>
+/// <item>resources.cpu from 1m to 10^6 cores; resources.memory at least 4Mi; durations (<c>*Seconds</c>) at most one
+/// day; replicas and autoscaling min/max at most <see cref="MaxReplicas"/>.</item>
 /// </list>
 /// </remarks>
 public static partial class SpecParser
@@ -163,17 +156,19 @@ public static partial class SpecParser
         {
             if (!Quantity.TryParseCpu(cpuText, out cpu))
                 throw f.Invalid("cpu", $"resources.cpu '{cpuText}' is not a cpu quantity: use cores (0.5, 2) or millicores (500m)");
-            if (cpu <= 0)
-                throw f.Invalid("cpu", $"resources.cpu must be greater than 0, got '{cpuText}'");
+            if (cpu < SpecLimits.MinCpuCores)
+                throw f.Invalid("cpu", $"resources.cpu must be at least 1m (0.001 cores), got '{cpuText}'");
+            if (cpu > SpecLimits.MaxCpuCores)
+                throw f.Invalid("cpu", $"resources.cpu must be at most {SpecLimits.MaxCpuCores} cores, got '{cpuText}'");
         }
 
         var memory = defaults.Memory;
         if (f.String("memory") is { } memoryText)
         {
             if (!Quantity.TryParseMemory(memoryText, out memory))
-                throw f.Invalid("memory", $"resources.memory '{memoryText}' is not a memory quantity: use bytes or a suffix Ki, Mi, Gi, Ti (1024-based) or K, M, G, T (1000-based), e.g. 256Mi");
-            if (memory <= 0)
-                throw f.Invalid("memory", $"resources.memory must be greater than 0, got '{memoryText}'");
+                throw f.Invalid("memory", $"resources.memory '{memoryText}' is not a memory quantity: use bytes or a suffix Ki, Mi, Gi, Ti (1024-based) or K, M, G, T (1000-based), e.g. 256Mi; at most 8388607Ti");
+            if (memory < SpecLimits.MinMemoryBytes)
+                throw f.Invalid("memory", $"resources.memory must be at least 4Mi ({SpecLimits.MinMemoryBytes} bytes), got '{memoryText}'");
         }
 
         return new ResourceSpec(cpu, memory);
@@ -231,9 +226,9 @@ public static partial class SpecParser
             Path = path,
             Port = port,
             Command = command,
-            InitialDelaySeconds = f.Number("initialDelaySeconds", positive: false) ?? ProbeDefaults.InitialDelaySeconds,
-            PeriodSeconds = f.Number("periodSeconds", positive: true) ?? ProbeDefaults.PeriodSeconds,
-            TimeoutSeconds = f.Number("timeoutSeconds", positive: true) ?? ProbeDefaults.TimeoutSeconds,
+            InitialDelaySeconds = f.Seconds("initialDelaySeconds", positive: false) ?? ProbeDefaults.InitialDelaySeconds,
+            PeriodSeconds = f.Seconds("periodSeconds", positive: true) ?? ProbeDefaults.PeriodSeconds,
+            TimeoutSeconds = f.Seconds("timeoutSeconds", positive: true) ?? ProbeDefaults.TimeoutSeconds,
             FailureThreshold = f.Integer("failureThreshold", 1, int.MaxValue) ?? ProbeDefaults.FailureThreshold,
             SuccessThreshold = success,
         };
@@ -283,13 +278,13 @@ public static partial class SpecParser
                 policies.Add(new ScalingPolicySpec(
                     p.OneOf("type", PolicyTypes) ?? throw p.Missing("type"),
                     p.Integer("value", 1, int.MaxValue) ?? throw p.Missing("value"),
-                    p.Number("periodSeconds", positive: true) ?? throw p.Missing("periodSeconds")));
+                    p.Seconds("periodSeconds", positive: true) ?? throw p.Missing("periodSeconds")));
             }
         }
 
         return new ScalingRulesSpec
         {
-            StabilizationWindowSeconds = f.Number("stabilizationWindowSeconds", positive: false),
+            StabilizationWindowSeconds = f.Seconds("stabilizationWindowSeconds", positive: false),
             SelectPolicy = f.OneOf("selectPolicy", SelectPolicies),
             Policies = policies,
         };
@@ -389,99 +384,4 @@ public static partial class SpecParser
 
     private static SpecException Error(string message, string? field, YamlTreeNode at) =>
         new(new SpecError(message, field, at.Line, at.Column));
-
-    /// <summary>The keys of one mapping, checked against the allowed set, with typed readers that fail at the right node.</summary>
-    private sealed class Fields
-    {
-        private readonly YamlMapNode map;
-        private readonly string path;
-        private readonly Dictionary<string, YamlTreeNode> values = new(StringComparer.Ordinal);
-
-        public Fields(YamlMapNode map, string path, string[] allowed)
-        {
-            this.map = map;
-            this.path = path;
-            foreach (var (key, value) in map.Entries)
-            {
-                if (Array.IndexOf(allowed, key.Text) < 0)
-                    throw Error($"unknown field '{key.Text}'", YamlTree.Join(path, key.Text), key);
-                values[key.Text] = value;
-            }
-        }
-
-        public static Fields Of(YamlTreeNode node, string path, string[] allowed) =>
-            node is YamlMapNode map
-                ? new Fields(map, path, allowed)
-                : throw Error($"{path} must be a mapping, got {node.Describe()}", path, node);
-
-        public string PathOf(string key) => YamlTree.Join(path, key);
-
-        /// <summary>The value, or null when the key is absent or its value is null.</summary>
-        public YamlTreeNode? Node(string key) =>
-            values.TryGetValue(key, out var node) && node is not YamlScalarNode { IsNull: true } ? node : null;
-
-        public SpecException Invalid(string key, string message) => Error(message, PathOf(key), values[key]);
-
-        public SpecException Missing(string key) => Error($"{PathOf(key)} is required", PathOf(key), map);
-
-        public string? String(string key) =>
-            Node(key) is { } node ? ScalarText(node, PathOf(key), "a string") : null;
-
-        public string RequiredString(string key)
-        {
-            var text = String(key) ?? throw Missing(key);
-            return text.Length > 0 ? text : throw Invalid(key, $"{PathOf(key)} must not be empty");
-        }
-
-        public string? OneOf(string key, string[] options)
-        {
-            var text = String(key);
-            if (text is null || options.Contains(text, StringComparer.Ordinal))
-                return text;
-            throw Invalid(key, $"{PathOf(key)} must be one of {string.Join(", ", options)}, got '{text}'");
-        }
-
-        public int? Integer(string key, int min, int max)
-        {
-            if (Node(key) is not { } node)
-                return null;
-            if (node is not YamlScalarNode { IsString: false } scalar || !IntegerText().IsMatch(scalar.Text))
-                throw Invalid(key, $"{PathOf(key)} must be an integer, got {node.Describe()}");
-            if (!long.TryParse(scalar.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ||
-                value < min || value > max)
-            {
-                throw Invalid(key, max == int.MaxValue
-                    ? $"{PathOf(key)} must be at least {min}, got {scalar.Text}"
-                    : $"{PathOf(key)} must be between {min} and {max}, got {scalar.Text}");
-            }
-            return (int)value;
-        }
-
-        /// <summary>A finite number, &gt; 0 when <paramref name="positive"/>, else ≥ 0.</summary>
-        public double? Number(string key, bool positive)
-        {
-            if (Node(key) is not { } node)
-                return null;
-            if (node is not YamlScalarNode { IsString: false } scalar || !NumberText().IsMatch(scalar.Text) ||
-                !double.TryParse(scalar.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ||
-                !double.IsFinite(value))
-            {
-                throw Invalid(key, $"{PathOf(key)} must be a number, got {node.Describe()}");
-            }
-            if (positive ? value <= 0 : value < 0)
-                throw Invalid(key, $"{PathOf(key)} must be {(positive ? "greater than 0" : "at least 0")}, got {scalar.Text}");
-            return value;
-        }
-
-        public Fields? Object(string key, string[] allowed) =>
-            Node(key) is { } node ? Of(node, PathOf(key), allowed) : null;
-
-        public YamlListNode? List(string key) =>
-            Node(key) switch
-            {
-                null => null,
-                YamlListNode list => list,
-                var node => throw Invalid(key, $"{PathOf(key)} must be a list, got {node.Describe()}"),
-            };
-    }
 }

@@ -9,6 +9,9 @@ internal abstract class YamlTreeNode(Mark start)
     public int Line { get; } = ToInt(start.Line);
     public int Column { get; } = ToInt(start.Column);
 
+    /// <summary>Nodes plus scalar characters of this subtree with every alias copied out; see <see cref="SpecLimits.MaxExpandedSize"/>.</summary>
+    public long ExpandedSize { get; set; } = 1;
+
     /// <summary>What the node is, for messages such as "must be a string, got a list".</summary>
     public abstract string Describe();
 
@@ -52,39 +55,73 @@ internal sealed class YamlListNode(Mark start) : YamlTreeNode(start)
 
 /// <summary>
 /// Builds a small node tree from YamlDotNet parser events, so every node keeps its position and the
-/// loader can enforce what a spec needs: one document, string keys without duplicates, bounded nesting.
+/// loader can enforce what a spec needs: one document, string keys without duplicates, bounded nesting,
+/// at most <see cref="SpecLimits.MaxAliases"/> aliases and <see cref="SpecLimits.MaxExpandedSize"/> of expanded
+/// content (aliases share the target node, so the expansion is counted, never built), no control characters.
 /// </summary>
 internal static class YamlTree
 {
     /// <summary>A spec nests at most 5 levels; the cap stops pathological input long before it costs anything.</summary>
     public const int MaxDepth = 32;
 
+    private static readonly string ExpandedByAliases =
+        $"YAML aliases expand the spec to more than 1 MiB ({SpecLimits.MaxExpandedSize} nodes and characters)";
+
+    private static readonly string TooLarge = $"the spec is larger than 1 MiB ({SpecLimits.MaxExpandedSize} nodes and characters)";
+
     /// <summary>Returns the root of the single document, or null for an empty body. Throws <see cref="SpecException"/>.</summary>
     public static YamlTreeNode? Load(string text)
     {
+        if (text.Length > SpecLimits.MaxExpandedSize)
+        {
+            var (line, column) = SpecLimits.Position(text, SpecLimits.MaxExpandedSize);
+            throw Error($"the spec is larger than 1 MiB ({SpecLimits.MaxExpandedSize} characters)", null, line, column);
+        }
+
+        // A raw control character found here is reported with its field if it lies in a scalar, else on its own.
+        var control = SpecLimits.IndexOfForbidden(text);
         var scanner = new Scanner(new StringReader(text));
+        YamlTreeNode? root;
         try
         {
-            return Build(new Parser(scanner));
+            root = Build(new Parser(scanner), text, control);
         }
         catch (YamlException e)
         {
+            if (control >= 0 && control <= e.End.Index)
+                throw ControlCharacter(text, control, null);
             throw new SpecException(new SpecError($"malformed YAML or JSON: {e.Message}", null, (int)e.Start.Line, (int)e.Start.Column));
         }
         catch (Exception e) when (e is not SpecException)
         {
             // YamlDotNet 18 throws InvalidOperationException on some malformed flow collections (e.g. "a: [1, 2\nb: 3").
             var at = scanner.CurrentPosition;
+            if (control >= 0 && control <= at.Index)
+                throw ControlCharacter(text, control, null);
             throw new SpecException(new SpecError("malformed YAML or JSON", null, (int)at.Line, (int)at.Column));
         }
+
+        // After the last node: a trailing comment, or text past a NUL, where YamlDotNet stops reading.
+        if (control >= 0)
+            throw ControlCharacter(text, control, null);
+        return root;
     }
 
-    private static YamlTreeNode? Build(IParser parser)
+    private static SpecException ControlCharacter(string text, int index, string? field)
+    {
+        var (line, column) = SpecLimits.Position(text, index);
+        return Error(SpecLimits.ControlCharacterMessage(field, text[index]), field, line, column);
+    }
+
+    private static YamlTreeNode? Build(IParser parser, string text, int control)
     {
         var open = new Stack<Frame>();
         var anchors = new Dictionary<string, YamlTreeNode>();
         YamlTreeNode? root = null;
         var documents = 0;
+        var aliases = 0;
+        // Sizes are checked as they grow, so no count ever exceeds the limit by more than one alias target (itself ≤ the limit).
+        var expanded = 0L;
 
         while (parser.MoveNext())
         {
@@ -95,27 +132,40 @@ internal static class YamlTree
                         throw Error("a spec is a single YAML document; found a second one", null, start.Start);
                     break;
                 case Scalar scalar:
+                    CheckSource(scalar);
                     CheckTag(scalar, open);
                     var node = new YamlScalarNode(scalar);
+                    CheckEscapes(node);
+                    node.ExpandedSize = 1 + node.Text.Length;
+                    Grow(node.ExpandedSize, scalar.Start, byAlias: false);
                     if (!scalar.Anchor.IsEmpty)
                         anchors[scalar.Anchor.Value] = node;
                     Add(node, node.Line, node.Column);
                     break;
                 case AnchorAlias alias:
+                    CheckSource(alias);
                     if (!anchors.TryGetValue(alias.Value.Value, out var target))
                         throw Error($"unknown anchor '{alias.Value.Value}'", ChildPath(open), alias.Start);
+                    if (++aliases > SpecLimits.MaxAliases)
+                        throw Error($"the spec uses more than {SpecLimits.MaxAliases} YAML aliases", ChildPath(open), alias.Start);
+                    Grow(target.ExpandedSize, alias.Start, byAlias: true);
                     Add(target, (int)alias.Start.Line, (int)alias.Start.Column);
                     break;
                 case SequenceStart sequence:
+                    CheckSource(sequence);
                     CheckTag(sequence, open);
+                    Grow(1, sequence.Start, byAlias: false);
                     Open(new YamlListNode(sequence.Start), sequence);
                     break;
                 case MappingStart mapping:
+                    CheckSource(mapping);
                     CheckTag(mapping, open);
+                    Grow(1, mapping.Start, byAlias: false);
                     Open(new YamlMapNode(mapping.Start), mapping);
                     break;
                 case SequenceEnd or MappingEnd:
                     var done = open.Pop();
+                    done.Node.ExpandedSize = done.Size;
                     if (done.Anchor is { } anchor)
                         anchors[anchor] = done.Node;
                     Add(done.Node, done.Node.Line, done.Node.Column);
@@ -123,6 +173,29 @@ internal static class YamlTree
             }
         }
         return root;
+
+        void Grow(long size, Mark at, bool byAlias)
+        {
+            expanded += size;
+            if (expanded > SpecLimits.MaxExpandedSize)
+                throw Error(byAlias ? ExpandedByAliases : TooLarge, ChildPath(open), at);
+        }
+
+        // The first raw control character is the error as soon as the parser reaches it, before any message can quote it;
+        // it has a field only when it lies inside this event (a scalar, alias or tag).
+        void CheckSource(ParsingEvent e)
+        {
+            if (control >= 0 && control < e.End.Index)
+                throw ControlCharacter(text, control, control >= e.Start.Index ? ChildPath(open) : null);
+        }
+
+        // Escapes (\0, \a, \u0007) put control characters into the value that the raw text does not show.
+        void CheckEscapes(YamlScalarNode node)
+        {
+            var escaped = SpecLimits.IndexOfForbidden(node.Text);
+            if (escaped >= 0)
+                throw Error(SpecLimits.ControlCharacterMessage(ChildPath(open), node.Text[escaped]), ChildPath(open), node.Line, node.Column);
+        }
 
         void Open(YamlTreeNode node, NodeEvent start)
         {
@@ -139,6 +212,7 @@ internal static class YamlTree
                 return;
             }
             var parent = open.Peek();
+            parent.Size += node.ExpandedSize;
             switch (parent.Node)
             {
                 case YamlListNode list:
@@ -200,6 +274,7 @@ internal static class YamlTree
         public string Path { get; } = path ?? string.Empty;
         public string? Anchor { get; } = anchor;
         public YamlScalarNode? PendingKey { get; set; }
+        public long Size { get; set; } = 1;
         public HashSet<string> Keys { get; } = new(StringComparer.Ordinal);
     }
 }

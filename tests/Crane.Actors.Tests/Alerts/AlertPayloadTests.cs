@@ -247,6 +247,8 @@ public sealed class AlertPayloadTests
         { "fingerprint missing", EditAlert(a => a.Remove("fingerprint")), "alerts[0].fingerprint is required" },
         { "fingerprint empty", EditAlert(a => a["fingerprint"] = ""), "alerts[0].fingerprint must not be empty" },
         { "fingerprint a number", EditAlert(a => a["fingerprint"] = 12), "alerts[0].fingerprint must be a string, got 12" },
+        // Found by Sample_with_values_replaced_parses_or_fails_clearly: a 10000-character label key was echoed whole.
+        { "long key cut", Edit(t => t["commonLabels"]![new string('k', 10_000)] = 1), $"commonLabels.{new string('k', 64)}… must be a string, got 1" },
     };
 
     [Theory]
@@ -269,6 +271,10 @@ public sealed class AlertPayloadTests
         { "duplicate label", """{"version":"4","status":"firing","alerts":[{"labels":{"alertname":"A","alertname":"B"}}]}""" },
         { "nested too deep", """{"version":"4","status":"firing","alerts":[],"x":""" + new string('[', 100) + new string(']', 100) + "}" },
         { "escaped lone surrogate", """{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"\uD800"},"startsAt":"2026-01-01T00:00:00Z","fingerprint":"f"}]}""" },
+        // Found by Mutated_sample_text_parses_or_fails_clearly: the reader quoted over 1000 characters of the body in its message.
+        { "long invalid literal", """{"version":"4","status":"firing","alerts":[],"x":t""" + new string('y', 5000) + "}" },
+        // Found by Mutated_sample_text_parses_or_fails_clearly: the duplicate-key check threw InvalidOperationException out of Parse.
+        { "escaped lone surrogate in a key", """{"version":"4","status":"firing","alerts":[],"groupLabels":{"work\ud800load":"a"}}""" },
     };
 
     [Theory]
@@ -279,6 +285,7 @@ public sealed class AlertPayloadTests
 
         Assert.False(result.Ok, @case);
         Assert.StartsWith("not JSON: ", result.Error);
+        Assert.True(result.Error!.Length < 300, result.Error);
     }
 
     [Theory]

@@ -187,7 +187,7 @@ public sealed class SpecParserTests
     {
         Assert.Equal(ResourceSpec.Default, Ok(B).Resources);
         Assert.Equal(ResourceSpec.Default with { Cpu = 2 }, Ok(B + "resources: {cpu: 2}").Resources);
-        Assert.Equal(ResourceSpec.Default with { Memory = 1000 }, Ok(B + "resources: {memory: 1K}").Resources);
+        Assert.Equal(ResourceSpec.Default with { Memory = 5_000_000 }, Ok(B + "resources: {memory: 5M}").Resources);
         Assert.Equal(ResourceSpec.Default with { Cpu = 0.25 }, Ok(B + "resources: {cpu: '250m'}").Resources);
     }
 
