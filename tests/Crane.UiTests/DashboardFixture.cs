@@ -47,6 +47,8 @@ public sealed class DashboardFixture : IAsyncLifetime
                 BaseURL = $"http://127.0.0.1:{_crane.HttpPort}",
                 ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
             });
+            // Signed in as the seed's admin, as a user who pasted the token into the sign-in dialog once per tab.
+            await _browser.AddInitScriptAsync($"window.sessionStorage.setItem('crane.token', {System.Text.Json.JsonSerializer.Serialize(_crane.Api.Token)});");
         }
         catch
         {
@@ -101,6 +103,21 @@ public sealed class DashboardFixture : IAsyncLifetime
         {
             await page.CloseAsync();
         }
+    }
+
+    /// <summary>A page in a fresh browser context with no token, as a first visit: the sign-in dialog is up.</summary>
+    public async Task WithSignedOutPageAsync(Func<IPage, Task> test)
+    {
+        await using var browser = await (_playwright ?? throw new InvalidOperationException("Playwright did not start")).Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-proxy-server"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = $"http://127.0.0.1:{Crane.HttpPort}" });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/#cluster");
+        await test(page);
     }
 
     public static string ScreenshotPath(string name) => Path.Combine(ScreenshotDir, $"{name}.png");

@@ -19,9 +19,9 @@ public sealed class CraneClient : IDisposable
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(40),
         };
-        Token = token;
-        if (token is not null)
-            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        Token = string.IsNullOrEmpty(token) ? null : token;
+        if (Token is not null)
+            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
     }
 
     public HttpClient Http { get; }
@@ -87,9 +87,19 @@ public sealed class CraneClient : IDisposable
 
     public async Task<string> MetricsAsync() => (await SendOkAsync(HttpMethod.Get, "/metrics")).Body;
 
-    public async Task<ApiResponse> SendAsync(HttpMethod method, string path, string? body = null, string? contentType = null)
+    /// <param name="headers">More request headers, e.g. Origin or Host as a browser would send them.</param>
+    public async Task<ApiResponse> SendAsync(HttpMethod method, string path, string? body = null, string? contentType = null,
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(method, path);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+                request.Headers.Host = value;
+            else
+                request.Headers.Add(name, value);
+        }
+
         if (body is not null)
         {
             request.Content = new StringContent(body, Encoding.UTF8);

@@ -10,6 +10,9 @@ public sealed record CraneProcessOptions
     public string CapacityCpu { get; init; } = "2";
     public string CapacityMemory { get; init; } = "4Gi";
 
+    /// <summary>The token the fixture's client sends; null: the admin token the seed generates into its data dir.</summary>
+    public string? ApiToken { get; init; }
+
     /// <summary>More crane-seed flags, e.g. ["--opa-url", "http://127.0.0.1:1"].</summary>
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
 
@@ -254,7 +257,7 @@ public sealed class CraneProcess : IAsyncDisposable
                 if (File.Exists(portFile) && int.TryParse((await OutputTail.ReadOrEmptyAsync(portFile)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
                 {
                     HttpPort = port;
-                    _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"), await OutputTail.AdminTokenAsync(DataDir));
+                    _api = new CraneClient(new Uri($"http://127.0.0.1:{port}"), _options.ApiToken ?? await OutputTail.AdminTokenAsync(DataDir));
                     LbPort = int.Parse((await OutputTail.ReadOrEmptyAsync(Path.Combine(DataDir, "lb.port"))).Trim(), CultureInfo.InvariantCulture);
                     if (_options.Prometheus)
                     {
