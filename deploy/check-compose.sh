@@ -37,7 +37,8 @@ trap cleanup EXIT
 "${dc[@]}" up -d >/dev/null 2>&1 || { "${dc[@]}" logs --tail 30; exit 1; }
 port="$("${dc[@]}" port seed 8080 | cut -d: -f2)"
 for _ in $(seq 1 90); do
-    ready="$(curl -fs "http://127.0.0.1:$port/api/v1/nodes" 2>/dev/null | grep -o '"status":"Ready"' | wc -l || true)"
+    token="$("${dc[@]}" exec -T seed cat /data/admin.token 2>/dev/null || true)"
+    ready="$(curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/nodes" 2>/dev/null | grep -o '"status":"Ready"' | wc -l || true)"
     [[ "$ready" -ge 3 ]] && break
     sleep 1
 done

@@ -204,13 +204,23 @@ launch_seed() {
   seed_pid=$!
 }
 
-# wait_seed_api DIR LOG: wait (60 s at most) until crane-seed answers /readyz on DIR/http.port (sets api).
+# curl with the seed's admin token (set by wait_seed_api) and a YAML content type for bodies sent without one:
+# the API needs a bearer token and refuses form-encoded POST bodies (curl's default).
+curl() {
+  local extra=()
+  [ -n "${CRANE_TOKEN:-}" ] && extra+=(-H "Authorization: Bearer $CRANE_TOKEN")
+  [[ "$*" == *"--data"* && "$*" != *"Content-Type"* ]] && extra+=(-H 'Content-Type: application/yaml')
+  command curl "${extra[@]}" "$@"
+}
+
+# wait_seed_api DIR LOG: wait (60 s at most) until crane-seed answers /readyz on DIR/http.port (sets api and CRANE_TOKEN).
 wait_seed_api() {
   local dir=$1 log_file=$2
   for _ in $(seq 1 600); do
     kill -0 "$seed_pid" 2>/dev/null || { tail -20 "$log_file" >&2; die "crane-seed exited"; }
     if [ -s "$dir/http.port" ]; then
       api="http://127.0.0.1:$(cat "$dir/http.port")"
+      CRANE_TOKEN=$(cat "$dir/admin.token" 2>/dev/null || true)
       curl -fs -o /dev/null --max-time 1 "$api/readyz" && break
     fi
     sleep 0.1
