@@ -130,13 +130,21 @@ done
 # Ctrl-C (or TERM/HUP): stop every Crane process gracefully; a second one kills them at once.
 stopping=0
 watcher=""
+kill_crane() {
+  kill -KILL "${crane_pids[@]}" $watcher 2>/dev/null
+  # The seed's own NGINX, Prometheus and Alertmanager, by the pid files it keeps.
+  for f in "$data_dir"/{nginx,prometheus,alertmanager}/*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
+}
+any_alive() {
+  local pid
+  for pid in "${crane_pids[@]}" $watcher; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
 stop_crane() {
   if [ $stopping = 1 ]; then
     echo
     say "second interrupt: killing Crane now (containers keep running)"
-    kill -KILL "${crane_pids[@]}" $watcher 2>/dev/null
-    # The seed's own NGINX, Prometheus and Alertmanager, by the pid files it keeps.
-    for f in "$data_dir"/{nginx,prometheus,alertmanager}/*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
+    kill_crane
     exit 130
   fi
   stopping=1
@@ -226,15 +234,21 @@ MSG
 fi
 
 # Until Crane exits: by Ctrl-C (stop_crane) or on its own.
-while alive; do wait "$seed" 2>/dev/null; done
-wait "$seed" 2>/dev/null; rc=$?
-if [ $stopping = 0 ]; then
-  say "crane-seed exited (code $rc); the last lines of $logs/seed.log:"
-  tail -15 "$logs/seed.log" | sed 's/^/  /'
-  kill -TERM "${crane_pids[@]}" $watcher 2>/dev/null
+while alive && [ $stopping = 0 ]; do wait "$seed" 2>/dev/null; done
+if [ $stopping = 1 ]; then
+  # A graceful stop takes ~1.5 s; whatever still runs after 4 s is killed, which the next start recovers from as
+  # from any crash (the containers keep running and are adopted).
+  deadline=$(( $(date +%s%N) + 4000000000 ))
+  while any_alive && [ "$(date +%s%N)" -lt "$deadline" ]; do sleep 0.1; done
+  if any_alive; then
+    say "Crane did not stop within 4 s: killing it (containers keep running)"
+    kill_crane
+  fi
+  say "Crane stopped"
+  exit 0
 fi
-for pid in "${crane_pids[@]}" $watcher; do
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-done
-if [ $stopping = 1 ]; then say "Crane stopped"; exit 0; fi
+wait "$seed" 2>/dev/null; rc=$?
+say "crane-seed exited (code $rc); the last lines of $logs/seed.log:"
+tail -15 "$logs/seed.log" | sed 's/^/  /'
+kill -TERM "${crane_pids[@]}" $watcher 2>/dev/null
 exit 1

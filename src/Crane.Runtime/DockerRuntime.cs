@@ -467,6 +467,12 @@ public sealed class DockerRuntime : IContainerRuntime
         }
     }
 
+    /// <summary>Processes (threads included) one container may have.</summary>
+    public const long PidsLimit = 256;
+
+    /// <summary>Size of one json-file log before it rotates; three are kept.</summary>
+    public const string LogMaxSize = "10m";
+
     private static CreateContainerParameters CreateParameters(ContainerSpec spec)
     {
         var hostConfig = new HostConfig
@@ -478,6 +484,9 @@ public sealed class DockerRuntime : IContainerRuntime
             RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
             NanoCPUs = spec.Cpu > 0 ? (long)Math.Round(spec.Cpu * 1e9) : 0,
             Memory = spec.Memory > 0 ? spec.Memory : 0,
+            // A fork bomb or a chatty app must not take the host down: bounded processes, bounded logs.
+            PidsLimit = PidsLimit,
+            LogConfig = new LogConfig { Type = "json-file", Config = new Dictionary<string, string> { ["max-size"] = LogMaxSize, ["max-file"] = "3" } },
         };
         var parameters = new CreateContainerParameters
         {

@@ -121,10 +121,10 @@ internal static class CraneApi
         }
 
         if (dryRun == true)
-            return Results.Ok(new { name = spec.Name, dryRun = true, operation = exists ? "update" : "create", spec, warnings });
+            return Results.Ok(new { name = spec.Name, dryRun = true, operation = exists ? "update" : "create", spec = SpecSecrets.Redact(spec), warnings });
 
         var accepted = await region.Ask<ApplyAccepted>(new ApplyWorkload(spec), AskTimeout);
-        var result = new { name = accepted.Workload, generation = accepted.Generation, created = accepted.Created, changed = accepted.Changed, spec, warnings };
+        var result = new { name = accepted.Workload, generation = accepted.Generation, created = accepted.Created, changed = accepted.Changed, spec = SpecSecrets.Redact(spec), warnings };
         return accepted.Created ? Results.Created($"/api/v1/workloads/{spec.Name}", result) : Results.Ok(result);
     }
 
@@ -140,10 +140,12 @@ internal static class CraneApi
         };
     }
 
+    /// <summary>A workload as the API shows it: secret env values redacted, the load balancer's address added.</summary>
     private static WorkloadView WithLoadBalancer(WorkloadView view, LoadBalancerAddress lb) =>
-        view.Spec.Port is null ? view : view with
+        view with
         {
-            LoadBalancer = new LoadBalancerView($"http://{lb.Host}:{lb.Port}/", view.Name, $"/{view.Name}/",
+            Spec = SpecSecrets.Redact(view.Spec),
+            LoadBalancer = view.Spec.Port is null ? view.LoadBalancer : new LoadBalancerView($"http://{lb.Host}:{lb.Port}/", view.Name, $"/{view.Name}/",
                 view.Replicas.Count(r => r.Ready)),
         };
 

@@ -27,7 +27,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task Run_applies_limits_network_init_and_loopback_binding()
+    public async Task Run_applies_limits_pids_logs_network_init_and_loopback_binding()
     {
         var info = await Runtime.RunAsync(DemoSpec("limits", cpu: 0.3, memory: 64L * 1024 * 1024), default);
 
@@ -41,6 +41,10 @@ public sealed class DockerRuntimeTests(DockerFixture fixture, ITestOutputHelper 
         Assert.False(root.GetProperty("Privileged").GetBoolean());
         Assert.Equal("crane", root.GetProperty("NetworkMode").GetString());
         Assert.Equal("no", root.GetProperty("RestartPolicy").GetProperty("Name").GetString());
+        Assert.Equal(256, root.GetProperty("PidsLimit").GetInt64());
+        Assert.Equal("json-file", root.GetProperty("LogConfig").GetProperty("Type").GetString());
+        Assert.Equal("10m", root.GetProperty("LogConfig").GetProperty("Config").GetProperty("max-size").GetString());
+        Assert.Equal("3", root.GetProperty("LogConfig").GetProperty("Config").GetProperty("max-file").GetString());
         var binding = root.GetProperty("PortBindings").GetProperty("8080/tcp")[0];
         Assert.Equal("127.0.0.1", binding.GetProperty("HostIp").GetString());
     }

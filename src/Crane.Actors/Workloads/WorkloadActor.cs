@@ -433,8 +433,9 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
         var step = Rollout.NextStep(_state.Generation, _state.Desired, snapshots);
         if (!step.IsEmpty)
         {
+            var taken = new HashSet<string>(_state.Replicas.Keys.Concat(_stopping.Keys), StringComparer.Ordinal);
             var events = step.Remove.Select(id => (object)new ReplicaRemoved(id))
-                .Concat(Enumerable.Range(0, step.Create).Select(_ => (object)new ReplicaCreated(NewReplicaId(), _state.Generation)))
+                .Concat(Enumerable.Range(0, step.Create).Select(_ => (object)new ReplicaCreated(ReplicaIds.New(taken, Random.Shared), _state.Generation)))
                 .ToList();
             PersistThen(events, e =>
             {
@@ -636,15 +637,6 @@ public sealed class WorkloadActor : ReceivePersistentActor, IWithTimers
     {
         if (!_state.Exists && _stopping.Count == 0)
             Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-    }
-
-    private static string NewReplicaId()
-    {
-        const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
-        Span<char> id = stackalloc char[5];
-        for (var i = 0; i < id.Length; i++)
-            id[i] = alphabet[Random.Shared.Next(alphabet.Length)];
-        return new string(id);
     }
 
     private WorkloadView View()

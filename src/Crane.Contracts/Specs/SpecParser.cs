@@ -42,7 +42,7 @@ public static partial class SpecParser
 
     private static readonly string[] WorkloadKeys =
     [
-        "name", "image", "replicas", "resources", "health", "autoscaling", "port", "command", "args", "env",
+        "name", "image", "replicas", "resources", "health", "autoscaling", "port", "command", "args", "env", "secretEnv",
         "labels", "constraints", "strategy", "spreadKey", "runtime", "restartPolicy",
     ];
     private static readonly string[] ResourceKeys = ["cpu", "memory"];
@@ -136,6 +136,7 @@ public static partial class SpecParser
             Command = ReadCommand(f, "command"),
             Args = f.Node("args") is { } args ? ReadStringList(args, f.PathOf("args")) : null,
             Env = ReadStringMap(f, "env", EnvName().IsMatch, "printable ASCII without '=' or spaces"),
+            SecretEnv = f.Node("secretEnv") is { } secretEnv ? ReadStringList(secretEnv, f.PathOf("secretEnv")) : null,
             Labels = ReadStringMap(f, "labels", LabelKey().IsMatch, "a Kubernetes label key ([prefix/]name, name at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric)"),
             Constraints = ReadConstraints(f),
             Strategy = strategy,

@@ -15,6 +15,8 @@ public sealed record WorkloadSpec
     public IReadOnlyList<string>? Args { get; init; }
     public IReadOnlyDictionary<string, string> Env { get; init; } = Empty;
     public IReadOnlyDictionary<string, string> Labels { get; init; } = Empty;
+    /// <summary>Env names whose values the API redacts, besides names with PASSWORD, TOKEN, SECRET or KEY.</summary>
+    public IReadOnlyList<string>? SecretEnv { get; init; }
     public IReadOnlyList<ConstraintSpec> Constraints { get; init; } = [];
     public string? Strategy { get; init; }
     public string? SpreadKey { get; init; }

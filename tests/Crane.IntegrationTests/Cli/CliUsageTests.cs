@@ -66,7 +66,8 @@ public sealed class CliServerSelectionTests(SharedCraneFixture fixture)
     {
         var url = _crane.Api.BaseAddress.ToString().TrimEnd('/');
 
-        var viaEnv = await CraneCli.Bare.RunAsync(["get", "nodes"], env: new Dictionary<string, string> { ["CRANE_SERVER"] = url });
+        var token = _crane.Api.Token!;
+        var viaEnv = await CraneCli.Bare.RunAsync(["get", "nodes"], env: new Dictionary<string, string> { ["CRANE_SERVER"] = url, ["CRANE_TOKEN"] = token });
         Assert.True(viaEnv.ExitCode == 0, viaEnv.Stderr);
         Assert.Contains(_crane.NodeName, viaEnv.Stdout);
 
@@ -74,8 +75,38 @@ public sealed class CliServerSelectionTests(SharedCraneFixture fixture)
         Assert.Equal(3, unreachableEnv.ExitCode);
         Assert.Contains("http://127.0.0.1:1", unreachableEnv.Stderr);
 
-        var flagWins = await CraneCli.Bare.RunAsync(["--server", url, "get", "nodes"], env: new Dictionary<string, string> { ["CRANE_SERVER"] = "http://127.0.0.1:1" });
+        var flagWins = await CraneCli.Bare.RunAsync(["--server", url, "get", "nodes"],
+            env: new Dictionary<string, string> { ["CRANE_SERVER"] = "http://127.0.0.1:1", ["CRANE_TOKEN"] = token });
         Assert.True(flagWins.ExitCode == 0, flagWins.Stderr);
         Assert.Contains(_crane.NodeName, flagWins.Stdout);
+    }
+
+    [Fact]
+    public async Task The_token_comes_from_the_flag_else_CRANE_TOKEN_else_the_config_file_and_without_one_the_server_says_no()
+    {
+        var url = _crane.Api.BaseAddress.ToString().TrimEnd('/');
+        var token = _crane.Api.Token!;
+
+        var none = await CraneCli.Bare.RunAsync(["--server", url, "get", "nodes"]);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("bearer token", none.Stderr, StringComparison.Ordinal);
+        Assert.Contains("hint: export CRANE_TOKEN", none.Stderr, StringComparison.Ordinal);
+
+        var home = Directory.CreateTempSubdirectory("crane-cli-config-").FullName;
+        Directory.CreateDirectory(Path.Combine(home, ".crane"));
+        await File.WriteAllTextAsync(Path.Combine(home, ".crane", "config"), $"# written by a test
+server: {url}
+token: {token}
+");
+        var fromConfig = await CraneCli.Bare.RunAsync(["get", "nodes"], env: new Dictionary<string, string> { ["HOME"] = home });
+        Assert.True(fromConfig.ExitCode == 0, fromConfig.Stderr);
+        Assert.Contains(_crane.NodeName, fromConfig.Stdout);
+
+        var wrongEnv = await CraneCli.Bare.RunAsync(["--server", url, "get", "nodes"], env: new Dictionary<string, string> { ["HOME"] = home, ["CRANE_TOKEN"] = "wrong" });
+        Assert.Equal(1, wrongEnv.ExitCode);
+        Assert.Contains("not valid", wrongEnv.Stderr, StringComparison.Ordinal);
+
+        var flagWins = await CraneCli.Bare.RunAsync(["--server", url, "--token", token, "get", "nodes"], env: new Dictionary<string, string> { ["CRANE_TOKEN"] = "wrong" });
+        Assert.True(flagWins.ExitCode == 0, flagWins.Stderr);
     }
 }

@@ -104,6 +104,8 @@ public sealed class CraneClient : IDisposable
         {
             request.Content = new StringContent(body, Encoding.UTF8);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType ?? "application/json") { CharSet = "utf-8" };
+            // As curl does for large bodies: the server may refuse (413) before the upload.
+            request.Headers.ExpectContinue = body.Length > 1024 * 1024;
         }
 
         using var response = await Http.SendAsync(request);

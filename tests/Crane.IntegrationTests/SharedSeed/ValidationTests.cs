@@ -130,14 +130,19 @@ public sealed class ValidationTests(SharedCraneFixture fixture)
     [Fact]
     public async Task A_huge_body_is_refused_with_a_clear_error_and_the_seed_keeps_answering()
     {
-        // 4 MB of one deeply nested flow sequence, then of one long scalar.
-        foreach (var body in new[] { "name: huge\nimage: " + new string('[', 4_000_000), "name: huge\nimage: x\nenv: {A: \"" + new string('a', 4_000_000) + "\"}\nfoo: 1\n" })
+        // Under the 1 MiB body limit the parser refuses: 900 KB of one deeply nested flow sequence, then of one long scalar.
+        foreach (var body in new[] { "name: huge\nimage: " + new string('[', 900_000), "name: huge\nimage: x\nenv: {A: \"" + new string('a', 900_000) + "\"}\nfoo: 1\n" })
         {
             var response = await _crane.Api.ApplyAsync(body);
 
             Assert.Equal(HttpStatusCode.BadRequest, response.Status);
             Assert.False(string.IsNullOrWhiteSpace(response.Json.GetProperty("error").GetString()));
         }
+
+        // Over it (4 MB), the body is not even read: 413.
+        var tooLarge = await _crane.Api.ApplyAsync("name: huge\nimage: x\nenv: {A: \"" + new string('a', 4_000_000) + "\"}\n");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.Status);
+        Assert.Contains("at most 1048576", tooLarge.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
 
         Assert.Null(await _crane.Api.GetWorkloadAsync("huge"));
         Assert.Equal(HttpStatusCode.OK, (await _crane.Api.SendAsync(HttpMethod.Get, "/healthz")).Status);
