@@ -12,9 +12,9 @@ public static class ReplicaIds
     /// <summary>A new id not in <paramref name="taken"/>, which it joins (so one batch never repeats itself).</summary>
     public static string New(ISet<string> taken, Random random)
     {
+        Span<char> id = stackalloc char[Length];
         while (true)
         {
-            Span<char> id = stackalloc char[Length];
             for (var i = 0; i < id.Length; i++)
                 id[i] = Alphabet[random.Next(Alphabet.Length)];
             var candidate = new string(id);

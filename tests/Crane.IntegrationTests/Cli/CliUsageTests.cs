@@ -94,10 +94,7 @@ public sealed class CliServerSelectionTests(SharedCraneFixture fixture)
 
         var home = Directory.CreateTempSubdirectory("crane-cli-config-").FullName;
         Directory.CreateDirectory(Path.Combine(home, ".crane"));
-        await File.WriteAllTextAsync(Path.Combine(home, ".crane", "config"), $"# written by a test
-server: {url}
-token: {token}
-");
+        await File.WriteAllTextAsync(Path.Combine(home, ".crane", "config"), $"# written by a test\nserver: {url}\ntoken: {token}\n");
         var fromConfig = await CraneCli.Bare.RunAsync(["get", "nodes"], env: new Dictionary<string, string> { ["HOME"] = home });
         Assert.True(fromConfig.ExitCode == 0, fromConfig.Stderr);
         Assert.Contains(_crane.NodeName, fromConfig.Stdout);
