@@ -33,15 +33,25 @@ public sealed class ProcessRuntime : IContainerRuntime
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
     private static readonly Lazy<double> ClockTicksPerSecond = new(ClockTicks);
 
+    /// <summary>What a replica's PATH is: the usual system directories, not Crane's own PATH.</summary>
+    public const string ReplicaPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /// <summary>A replica's output log rotates past this size (one older file kept), as Docker's json-file max-size.</summary>
+    public const long DefaultLogMaxBytes = 10 * 1024 * 1024;
+
+    private static readonly string? Prlimit = new[] { "/usr/bin/prlimit", "/bin/prlimit" }.FirstOrDefault(File.Exists);
+
     private readonly string _stateDir;
+    private readonly long _logMaxBytes;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TrackedProcess> _processes = new();
     private readonly ConcurrentDictionary<Guid, Watcher> _watchers = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _poller;
 
-    public ProcessRuntime(string stateDir, ILogger? logger = null)
+    public ProcessRuntime(string stateDir, ILogger? logger = null, long logMaxBytes = DefaultLogMaxBytes)
     {
+        _logMaxBytes = logMaxBytes;
         if (!OperatingSystem.IsLinux())
         {
             throw new PlatformNotSupportedException("the process runtime needs Linux (/proc, process groups)");
@@ -87,11 +97,15 @@ public sealed class ProcessRuntime : IContainerRuntime
             "if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" >>\"$CRANE_PROCESS_LOG\" 2>&1 </dev/null; fi; " +
             "exec \"$@\" >>\"$CRANE_PROCESS_LOG\" 2>&1 </dev/null");
         start.ArgumentList.Add(spec.Name);
-        foreach (var arg in argv)
+        foreach (var arg in LimitPrefix(spec).Concat(argv))
         {
             start.ArgumentList.Add(arg);
         }
 
+        // Nothing of Crane's own environment (connection strings, tokens) reaches a replica: PATH, HOME and its own env.
+        start.Environment.Clear();
+        start.Environment["PATH"] = ReplicaPath;
+        start.Environment["HOME"] = _stateDir;
         foreach (var (key, value) in spec.Env)
         {
             start.Environment[key] = value;
@@ -181,6 +195,7 @@ public sealed class ProcessRuntime : IContainerRuntime
 
         _processes.TryRemove(containerId, out _);
         TryDelete(record.LogPath);
+        TryDelete(record.LogPath + ".1");
         tracked.Child?.Dispose();
         Publish(record, "destroy");
         _logger.LogInformation("Removed process {Name} ({Id})", record.Name, record.Id);
@@ -350,7 +365,34 @@ public sealed class ProcessRuntime : IContainerRuntime
             foreach (var tracked in _processes.Values)
             {
                 Refresh(tracked);
+                RotateLog(tracked.Record.LogPath, _logMaxBytes);
             }
+        }
+    }
+
+    /// <summary>
+    /// prlimit in front of the command: the address space capped at the spec's memory (no cgroup of our own here; the kernel
+    /// refuses allocations past it), 256 open files more than enough for a replica. Empty without prlimit or a memory limit.
+    /// </summary>
+    private static IEnumerable<string> LimitPrefix(ContainerSpec spec) =>
+        Prlimit is { } prlimit && spec.Memory > 0
+            ? [prlimit, $"--as={spec.Memory.ToString(CultureInfo.InvariantCulture)}", "--nofile=1024", "--"]
+            : [];
+
+    /// <summary>Copy-truncate: a log over <paramref name="maxBytes"/> becomes .1 (the previous .1 is dropped) and starts empty again.</summary>
+    internal static void RotateLog(string path, long maxBytes)
+    {
+        try
+        {
+            if (!File.Exists(path) || new FileInfo(path).Length <= maxBytes)
+                return;
+            File.Copy(path, path + ".1", overwrite: true);
+            // The replica writes with O_APPEND: after the truncation its next line lands at the new end.
+            using var log = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            log.SetLength(0);
+        }
+        catch (IOException)
+        {
         }
     }
 

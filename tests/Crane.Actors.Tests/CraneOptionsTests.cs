@@ -21,6 +21,25 @@ public sealed class CraneOptionsTests
     }
 
     [Fact]
+    public void The_process_runtime_needs_allow_process_runtime()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => CraneOptions.Parse(["--runtime", "process"], 0, NoEnv));
+        Assert.Contains("add --allow-process-runtime", refused.Message, StringComparison.Ordinal);
+
+        Assert.Equal("process", CraneOptions.Parse(["--runtime", "process", "--allow-process-runtime"], 0, NoEnv).Runtime);
+        Assert.Equal("process", CraneOptions.Parse(["--runtime", "process"], 0, new Dictionary<string, string?> { ["CRANE_ALLOW_PROCESS_RUNTIME"] = "true" }).Runtime);
+    }
+
+    [Fact]
+    public void Http_binds_to_loopback_apart_from_the_akka_hostname()
+    {
+        var o = CraneOptions.Parse(["--hostname", "10.1.2.3"], 0, NoEnv);
+
+        Assert.Equal("127.0.0.1", o.HttpBind);
+        Assert.Equal("0.0.0.0", CraneOptions.Parse(["--http-bind", "0.0.0.0"], 0, NoEnv).HttpBind);
+    }
+
+    [Fact]
     public void Seed_nodes_accept_host_port_and_full_addresses()
     {
         var o = CraneOptions.Parse(["--seed-nodes", "127.0.0.1:4053, akka.tcp://crane@127.0.0.1:4054"], 0, NoEnv);

@@ -192,8 +192,56 @@ public sealed class ProcessRuntimeTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentException>(() => _runtime.RunAsync(Spec("nothing", []), default));
     }
 
-    private ContainerSpec Spec(string suffix, IReadOnlyList<string> command, int? port = null, IReadOnlyDictionary<string, string>? env = null) =>
-        new($"crane-test-{_testId}-{suffix}", "ignored", command, null, env ?? new Dictionary<string, string>(), TestLabels, port, 0.1, 0);
+    private ContainerSpec Spec(string suffix, IReadOnlyList<string> command, int? port = null, IReadOnlyDictionary<string, string>? env = null, long memory = 0) =>
+        new($"crane-test-{_testId}-{suffix}", "ignored", command, null, env ?? new Dictionary<string, string>(), TestLabels, port, 0.1, memory);
+
+    [Fact]
+    public async Task A_replica_sees_only_PATH_HOME_and_its_own_env_never_cranes()
+    {
+        // This test process's environment stands for crane-seed's (connection strings, tokens).
+        Environment.SetEnvironmentVariable("CRANE_TEST_SECRET", "leaked");
+        var spec = Spec("env", ["/bin/sh", "-c", "env > \"$OUT\"; exec sleep 60"], env: new Dictionary<string, string> { ["OUT"] = Path.Combine(_root, "env.txt"), ["MINE"] = "yes" });
+
+        await _runtime.RunAsync(spec, default);
+        var lines = await Eventually.WaitAsync(
+            async () => File.Exists(Path.Combine(_root, "env.txt")) && (await File.ReadAllLinesAsync(Path.Combine(_root, "env.txt"))) is { Length: > 0 } l ? l : null,
+            Deadline, "the replica's env dump");
+
+        Assert.Contains("MINE=yes", lines);
+        Assert.Contains($"PATH={ProcessRuntime.ReplicaPath}", lines);
+        Assert.Contains(lines, l => l.StartsWith("HOME=", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("CRANE_TEST_SECRET=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_replica_runs_with_its_memory_as_an_address_space_limit()
+    {
+        var info = await _runtime.RunAsync(Spec("limits", ["/bin/sh", "-c", "exec sleep 60"], memory: 64L * 1024 * 1024), default);
+
+        // The pid runs the shell, setsid and prlimit before it execs the command: wait until the command runs.
+        await Eventually.WaitAsync(async () => (await File.ReadAllTextAsync($"/proc/{Pid(info.Id)}/cmdline")).StartsWith("sleep", StringComparison.Ordinal) ? "sleeping" : null,
+            Deadline, "the replica's command");
+        var limits = await File.ReadAllLinesAsync($"/proc/{Pid(info.Id)}/limits");
+
+        var addressSpace = Assert.Single(limits, l => l.StartsWith("Max address space", StringComparison.Ordinal));
+        Assert.Contains((64L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture), addressSpace, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_replica_log_past_its_size_is_rotated_and_the_replica_keeps_logging()
+    {
+        await using var runtime = new ProcessRuntime(Path.Combine(_root, "small-logs"), logMaxBytes: 64 * 1024);
+        // About 1 MB of output, then one line a second.
+        var spec = Spec("log", ["/bin/sh", "-c", "i=0; while [ $i -lt 20000 ]; do echo \"line $i of a chatty replica.....\"; i=$((i+1)); done; while true; do echo tick; sleep 1; done"]);
+        var info = await runtime.RunAsync(spec, default);
+        var log = await Eventually.WaitAsync(() => Task.FromResult(Directory.EnumerateFiles(Path.Combine(_root, "small-logs"), "*.log").SingleOrDefault()), Deadline, "the replica's log");
+
+        await Eventually.WaitAsync(() => Task.FromResult(File.Exists(log + ".1") && new FileInfo(log).Length < 256 * 1024 ? "rotated" : null), Deadline, "a rotated log");
+        await Eventually.WaitAsync(async () => (await File.ReadAllTextAsync(log)).Contains("tick", StringComparison.Ordinal) ? "ticking" : null, Deadline, "new lines after the rotation");
+
+        Assert.True(new FileInfo(log + ".1").Length <= 2 * 1024 * 1024, "the rotated file holds one log's worth");
+        await runtime.RemoveAsync(info.Id, TimeSpan.Zero, default);
+    }
 
     private static int Pid(string id) => int.Parse(id.Split('-')[1]);
 

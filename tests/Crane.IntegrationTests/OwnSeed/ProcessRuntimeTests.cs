@@ -6,6 +6,16 @@ namespace Crane.IntegrationTests;
 public sealed class ProcessRuntimeTests
 {
     [Fact]
+    public async Task The_seed_refuses_the_process_runtime_unless_it_is_allowed()
+    {
+        var refused = await ProcessRunner.RunAsync(RepoPaths.SeedBinary, ["--all-in-one", "--runtime", "process", "--http-port", "0"], TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("crane-seed: --runtime process runs every spec's command on this host", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("add --allow-process-runtime", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ProcessRuntime_RunsAReplicaAsAHostProcessOnItsPort_AndDeleteEndsIt()
     {
         await using var crane = await CraneProcess.StartAsync(new CraneProcessOptions { Runtime = "process" });
