@@ -13,11 +13,23 @@ public sealed record RegoResult<T>(T? Value, RegoError? Error)
 /// <summary>Evaluation limits and modes.</summary>
 public sealed record EvalOptions
 {
-    /// <summary>Upper bound on evaluation steps (expressions, terms, calls); exceeding it is an eval_budget_exceeded error.</summary>
+    /// <summary>Upper bound on evaluation steps (expressions, terms, calls, elements built); exceeding it is an eval_budget_exceeded error.</summary>
     public long MaxSteps { get; init; } = 1_000_000;
 
     /// <summary>Wall-clock bound measured with <see cref="TimeProvider"/>; null for none.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// Steps and deadline shared with the other evaluations of the same decision; when set, it replaces
+    /// <see cref="MaxSteps"/> and <see cref="Timeout"/>, otherwise each call gets its own budget from them.
+    /// </summary>
+    public EvaluationBudget? Budget { get; init; }
+
+    /// <summary>Most elements one built-in call or comprehension may build (numbers.range, array.concat, split, ...).</summary>
+    public int MaxCollectionSize { get; init; } = 100_000;
+
+    /// <summary>Longest string, in UTF-16 characters, one built-in call or template may build (concat, sprintf, json.marshal, ...).</summary>
+    public int MaxStringLength { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Maximum nesting of rule and function evaluations.</summary>
     public int MaxDepth { get; init; } = 200;

@@ -56,9 +56,8 @@ internal sealed class Evaluator
     private readonly RuleNode _root;
     private readonly EvalOptions _options;
     private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
-    private readonly long _deadline;
+    private readonly EvaluationBudget _budget;
     private readonly TimeProvider _time;
-    private long _steps;
     private int _depth;
 
     public Evaluator(RuleNode root, EvalOptions options)
@@ -66,15 +65,20 @@ internal sealed class Evaluator
         _root = root;
         _options = options;
         _time = options.TimeProvider ?? TimeProvider.System;
-        _deadline = options.Timeout is { } t ? _time.GetTimestamp() + (long)(t.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
+        _budget = options.Budget ?? EvaluationBudget.For(options);
+        Caps = new SizeCaps(_budget, options.MaxCollectionSize, options.MaxStringLength);
+        // A decision past its deadline stops at its next evaluation, however few steps that one takes.
+        _budget.CheckDeadline();
     }
+
+    /// <summary>What built-ins and comprehensions may build, charged to this evaluation's budget.</summary>
+    internal SizeCaps Caps { get; }
+
+    internal EvaluationBudget Budget => _budget;
 
     private void Tick()
     {
-        if (++_steps > _options.MaxSteps)
-            throw new RegoException(RegoErrorCodes.EvalBudget, $"evaluation exceeded the step budget of {_options.MaxSteps} steps");
-        if ((_steps & 1023) == 0 && _deadline != long.MaxValue && _time.GetTimestamp() > _deadline)
-            throw new RegoException(RegoErrorCodes.EvalBudget, $"evaluation exceeded the time budget of {_options.Timeout}");
+        _budget.Step();
         try { RuntimeHelpers.EnsureSufficientExecutionStack(); }
         catch (InsufficientExecutionStackException)
         {
@@ -559,14 +563,22 @@ internal sealed class Evaluator
             {
                 var items = new List<Value>();
                 foreach (var b2 in EvalBody(ctx, c.Body, b))
-                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2)) items.Add(v);
+                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2))
+                    {
+                        items.Add(v);
+                        Caps.Within("array comprehension", items.Count, c.Loc);
+                    }
                 return new ArrayValue(items);
             }
             case ComprehensionKind.Set:
             {
                 var items = new HashSet<Value>();
                 foreach (var b2 in EvalBody(ctx, c.Body, b))
-                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2)) items.Add(v);
+                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2))
+                    {
+                        items.Add(v);
+                        Caps.Within("set comprehension", items.Count, c.Loc);
+                    }
                 return SetValue.From(items);
             }
             default:
@@ -581,6 +593,7 @@ internal sealed class Evaluator
                             if (d.TryGetValue(k, out var existing) && !existing.Equals(v))
                                 throw new RegoException(RegoErrorCodes.EvalConflict, "object keys must be unique", c.Loc);
                             d[k] = v;
+                            Caps.Within("object comprehension", d.Count, c.Loc);
                         }
                     }
                 }
@@ -607,9 +620,19 @@ internal sealed class Evaluator
                 break;
             }
             if (v is null) sb.Append("<undefined>");
-            else if (v is StringValue sv) sb.Append(sv.Value);
-            else sb.Append(v.ToString());
+            else if (v is StringValue sv)
+            {
+                Caps.CharsWithin("template string", (long)sb.Length + sv.Value.Length, t.Loc);
+                sb.Append(sv.Value);
+            }
+            else
+            {
+                Caps.Text("template string", v, t.Loc);
+                sb.Append(v.ToString());
+                Caps.CharsWithin("template string", sb.Length, t.Loc);
+            }
         }
+        Caps.Chars("template string", sb.Length, t.Loc);
         return Value.String(sb.ToString());
     }
 
@@ -865,6 +888,10 @@ internal sealed class Evaluator
                 if (_options.StrictBuiltinErrors)
                     throw new RegoException(e.Code, $"{e.Message}", loc);
                 return null;
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException e)
+            {
+                throw new RegoException(RegoErrorCodes.EvalBudget, $"{target.Builtin}: regular expression {Builtins.Quote(e.Pattern)} ran past its time limit of {e.MatchTimeout}", loc);
             }
         }
         var node = _root.Find(target.FunctionPath!);

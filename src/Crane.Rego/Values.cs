@@ -200,7 +200,10 @@ public sealed class ArrayValue : Value
 
     public override bool Equals(Value? other)
     {
+        if (ReferenceEquals(this, other)) return true;
         if (other is not ArrayValue o || o.Count != Count) return false;
+        // Hashes are cached, so unequal values sharing big children differ here without walking them.
+        if (GetHashCode() != o.GetHashCode()) return false;
         for (int i = 0; i < Count; i++)
             if (!Items[i].Equals(o.Items[i])) return false;
         return true;
@@ -300,7 +303,10 @@ public sealed class ObjectValue : Value
 
     public override bool Equals(Value? other)
     {
+        if (ReferenceEquals(this, other)) return true;
         if (other is not ObjectValue o || o.Count != Count) return false;
+        // Hashes are cached, so unequal values sharing big children differ here without walking them.
+        if (GetHashCode() != o.GetHashCode()) return false;
         for (int i = 0; i < Count; i++)
             if (!_pairs[i].Key.Equals(o._pairs[i].Key) || !_pairs[i].Value.Equals(o._pairs[i].Value)) return false;
         return true;
@@ -393,7 +399,10 @@ public sealed class SetValue : Value
 
     public override bool Equals(Value? other)
     {
+        if (ReferenceEquals(this, other)) return true;
         if (other is not SetValue o || o.Count != Count) return false;
+        // Hashes are cached, so unequal values sharing big children differ here without walking them.
+        if (GetHashCode() != o.GetHashCode()) return false;
         for (int i = 0; i < Count; i++)
             if (!_items[i].Equals(o._items[i])) return false;
         return true;
