@@ -79,11 +79,14 @@ internal sealed class Evaluator
     private void Tick()
     {
         _budget.Step();
-        try { RuntimeHelpers.EnsureSufficientExecutionStack(); }
-        catch (InsufficientExecutionStackException)
-        {
+        EnsureStack();
+    }
+
+    // Long flat lists (array items, with modifiers, function arguments) recurse one level per element.
+    private static void EnsureStack()
+    {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
             throw new RegoException(RegoErrorCodes.EvalBudget, "evaluation exceeded the maximum nesting depth");
-        }
     }
 
     private void Enter(string name, Location? loc)
@@ -239,6 +242,7 @@ internal sealed class Evaluator
             yield return (ctx, b);
             yield break;
         }
+        EnsureStack();
         var w = withs[i];
         if (w.Kind == WithKind.Function && w.FunctionValue is not null)
         {
@@ -404,6 +408,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         int pick = pairs.FindIndex(p => UnifyReady(p.First, p.Second, b));
         if (pick < 0) throw new RegoException(RegoErrorCodes.UnsafeVar, "unification of two unbound terms is unsafe", pairs[0].First.Loc);
         var rest = pairs.Where((_, i) => i != pick).ToList();
@@ -468,6 +473,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         foreach (var b2 in Match(ctx, terms[i], values[i], b))
             foreach (var b3 in MatchItems(ctx, terms, values, i + 1, b2)) yield return b3;
     }
@@ -479,6 +485,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         foreach (var (k, b2) in EvalTerm(ctx, o.Items[i].Key, b))
         {
             var child = v.Get(k);
@@ -523,11 +530,14 @@ internal sealed class Evaluator
     private IEnumerable<(Value[], Bindings)> EvalTerms(EvalContext ctx, IReadOnlyList<Term> terms, Bindings b)
     {
         if (terms.Count == 0) return [([], b)];
+        // Literal lists (allowed registries, zones) need no backtracking over their items.
+        if (terms.All(t => t is ScalarTerm)) return [(terms.Select(t => ((ScalarTerm)t).Value).ToArray(), b)];
         return EvalTermsFrom(ctx, terms, 0, new Value[terms.Count], b);
     }
 
     private IEnumerable<(Value[], Bindings)> EvalTermsFrom(EvalContext ctx, IReadOnlyList<Term> terms, int i, Value[] acc, Bindings b)
     {
+        EnsureStack();
         foreach (var (v, b2) in EvalTerm(ctx, terms[i], b))
         {
             acc[i] = v;
@@ -941,6 +951,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         foreach (var b2 in Match(ctx, terms[i], values[i], b))
             foreach (var b3 in MatchItemsValues(ctx, terms, values, i + 1, b2)) yield return b3;
     }

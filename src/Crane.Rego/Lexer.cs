@@ -254,6 +254,7 @@ internal sealed class Lexer
             {
                 Advance();
                 while (_pos < _src.Length && Peek() != '`') Advance();
+                if (_pos >= _src.Length) throw Error("unterminated raw string in template expression");
             }
             else if (c == '$' && (Peek(1) == '"' || Peek(1) == '`'))
             {

@@ -57,6 +57,25 @@ internal sealed class SizeCaps(EvaluationBudget budget, int maxElements, int max
         budget.Charge(length / CharsPerStep, what);
     }
 
+    /// <summary>How deeply the value nests, counted up to just past <paramref name="limit"/>.</summary>
+    internal static int Depth(Value v, int limit)
+    {
+        int deepest = 0;
+        var pending = new Stack<(Value Value, int Depth)>();
+        pending.Push((v, 1));
+        while (pending.Count > 0 && deepest <= limit)
+        {
+            var (x, d) = pending.Pop();
+            deepest = Math.Max(deepest, d);
+            foreach (var (key, child) in Evaluator.Entries(x))
+            {
+                if (x is ObjectValue) pending.Push((key, d + 1));
+                pending.Push((child, d + 1));
+            }
+        }
+        return deepest;
+    }
+
     /// <summary>
     /// The length of the value written as text, counted up to just past <paramref name="limit"/>: a value that
     /// shares one child many times (x := [y, y, y], y := [z, z, z]) writes out far larger than it is held.

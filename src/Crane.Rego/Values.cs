@@ -61,7 +61,10 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
 
     internal abstract void WriteJson(StringBuilder sb);
 
-    public JsonNode? ToJsonNode() => JsonNode.Parse(ToJson());
+    /// <summary>Deepest value <see cref="ToJsonNode"/> reads back; results of evaluation are kept within it.</summary>
+    public const int MaxJsonDepth = 1000;
+
+    public JsonNode? ToJsonNode() => JsonNode.Parse(ToJson(), documentOptions: new JsonDocumentOptions { MaxDepth = MaxJsonDepth + 1 });
 
     public static Value FromJson(JsonElement e) => e.ValueKind switch
     {

@@ -1,0 +1,59 @@
+namespace Crane.Rego.Tests.Fuzz;
+
+/// <summary>Cases the fuzz tests found, one named test each, kept after the fix.</summary>
+public sealed class FuzzRegressionTests
+{
+    private static string Repeat(string s, int n) => string.Concat(Enumerable.Repeat(s, n));
+
+    [Fact]
+    public void A_result_nested_deeper_than_64_levels_converts_to_json()
+    {
+        // Found by Deep_nesting_...: JsonNode.Parse's default depth of 64 threw JsonReaderException on the result.
+        var policy = RegoCompiler.Compile("p.rego", "package p\nx := " + Repeat("[", 100) + "1" + Repeat("]", 100)).Value!;
+
+        var value = policy.EvaluateValue("data.p.x", (Value?)null, null);
+        var rows = policy.Evaluate("x = data.p.x", (Value?)null, null);
+
+        Assert.True(value.IsOk, value.Error?.ToString());
+        Assert.NotNull(value.Value!.ToJsonNode());
+        Assert.Single(rows.Value!.Rows).ToJson();
+    }
+
+    [Fact]
+    public void Thousands_of_with_modifiers_on_one_expression_are_an_error_not_a_stack_overflow()
+    {
+        // Found by Deep_nesting_...: ApplyWiths recursed once per modifier with no stack check.
+        var source = "package p\nx if not input.a" + Repeat(" with input.a as 1", 20_000);
+
+        FuzzHarness.CompileAndEvaluate([("p.rego", source)], ["x = data.p.x"]);
+    }
+
+    [Fact]
+    public void A_deeply_nested_result_is_refused_with_a_budget_error()
+    {
+        // 1,001 levels from json.patch adding one level per operation: past Value.MaxJsonDepth.
+        var policy = RegoCompiler.Compile("p.rego", """
+            package p
+
+            ops := [{"op": "add", "path": ["a" | some _ in numbers.range(1, i)], "value": {}} | some i in numbers.range(1, 1001)]
+            x := json.patch({}, ops)
+            """).Value!;
+
+        var result = policy.EvaluateValue("data.p.x", (Value?)null, null, new EvalOptions { MaxSteps = 10_000_000 });
+
+        Assert.Equal(RegoErrorCodes.EvalBudget, result.Error?.Code);
+        Assert.Contains("nested deeper than 1000 levels", result.Error!.Message);
+    }
+
+    [Theory]
+    // Found by Mutated_real_policies_... and Random_characters_...: a raw string opened inside a template
+    // expression and never closed ran the lexer past the end of the source (IndexOutOfRangeException).
+    [InlineData("package test\n\np := $`<sum>\n  { {1e21 + a}\n</sum>`\n")]
+    [InlineData("package p\nx := $\"{`")]
+    public void An_unterminated_raw_string_inside_a_template_is_a_parse_error(string source)
+    {
+        var result = RegoCompiler.Compile("p.rego", source);
+
+        Assert.Equal(RegoErrorCodes.ParseError, result.Error?.Code);
+    }
+}
