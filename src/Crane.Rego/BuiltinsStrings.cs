@@ -346,21 +346,30 @@ internal static partial class Builtins
         return result;
     }
 
+    // Radix 2, 8 and 16 read the bits straight off the magnitude: repeated division was quadratic in the digits.
     private static string FormatRadix(BigInteger i, int radix, bool upper)
     {
         if (radix == 10) return i.ToString(CultureInfo.InvariantCulture);
-        bool neg = i.Sign < 0;
-        var v = BigInteger.Abs(i);
-        if (v.IsZero) return "0";
-        var digits = new StringBuilder();
+        if (i.IsZero) return "0";
+        int bitsPerDigit = radix switch { 2 => 1, 8 => 3, _ => 4 };
+        var magnitude = BigInteger.Abs(i);
+        var bytes = magnitude.ToByteArray(isUnsigned: true, isBigEndian: false);
+        long bitCount = (long)magnitude.GetBitLength();
+        long digitCount = (bitCount + bitsPerDigit - 1) / bitsPerDigit;
+        var digits = new char[digitCount];
         const string lower = "0123456789abcdef";
-        while (!v.IsZero)
+        for (long d = 0; d < digitCount; d++)
         {
-            var d = (int)(v % radix);
-            digits.Insert(0, upper ? char.ToUpperInvariant(lower[d]) : lower[d]);
-            v /= radix;
+            int value = 0;
+            for (int b = 0; b < bitsPerDigit; b++)
+            {
+                long bit = d * bitsPerDigit + b;
+                if (bit < bitCount && (bytes[bit >> 3] >> (int)(bit & 7) & 1) == 1) value |= 1 << b;
+            }
+            var c = lower[value];
+            digits[digitCount - 1 - d] = upper ? char.ToUpperInvariant(c) : c;
         }
-        return (neg ? "-" : "") + digits;
+        return (i.Sign < 0 ? "-" : "") + new string(digits);
     }
 
     /// <summary>Go's fmt.Sprintf for the verbs policies use: v s d f e g x X o b q t and %%; the result is at most <paramref name="maxChars"/> long.</summary>

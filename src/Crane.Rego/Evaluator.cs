@@ -891,7 +891,10 @@ internal sealed class Evaluator
             var def = Builtins.All[target.Builtin];
             try
             {
-                return def.Func(new BuiltinCall(this, ctx, _time, loc), args);
+                var result = def.Func(new BuiltinCall(this, ctx, _time, loc), args);
+                // One call can take long (big numbers, regular expressions): the deadline is checked after each.
+                _budget.CheckDeadline();
+                return result;
             }
             catch (BuiltinException e)
             {

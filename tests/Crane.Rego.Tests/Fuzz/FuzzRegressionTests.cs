@@ -56,4 +56,43 @@ public sealed class FuzzRegressionTests
 
         Assert.Equal(RegoErrorCodes.ParseError, result.Error?.Code);
     }
+
+    [Fact]
+    public void Format_int_of_a_hundred_thousand_digit_number_finishes()
+    {
+        // Found by hand after the fuzz runs: base 2 by repeated division and StringBuilder.Insert(0) was quadratic,
+        // 332,193 digits never finished. Now the bits are read off directly.
+        FuzzHarness.Run("format_int(1e100000, 2)", () =>
+        {
+            var policy = RegoCompiler.Compile("p.rego", "package p\n\nx := count(format_int(1e100000, 2))\n").Value!;
+            var result = policy.EvaluateValue("data.p.x", (Value?)null, null);
+            // 10^100000 < 2^332193, and ≥ 2^332192: 332,193 binary digits.
+            Assert.Equal(Value.Number(332_193), result.Value);
+        });
+    }
+
+    [Theory]
+    // Found by hand: normalising a result with 100,000 trailing zeros divided by 10 once per zero.
+    [InlineData("bits.and(1e100000, 1e100000)", "1e100000")]
+    [InlineData("numbers.range(1e100000, 1e100000)[0]", "1e100000")]
+    public void Numbers_with_many_trailing_zeros_normalise_quickly(string expression, string expected)
+    {
+        FuzzHarness.Run(expression, () =>
+        {
+            var policy = RegoCompiler.Compile("p.rego", $"package p\n\nx := {expression}\n").Value!;
+            Assert.Equal(CompiledPolicy.ParseValue(expected).Value, policy.EvaluateValue("data.p.x", (Value?)null, null).Value);
+        });
+    }
+
+    [Fact]
+    public void A_product_past_a_hundred_thousand_digits_is_a_budget_error()
+    {
+        // 25,206! has 100,001 digits: each factor made the next multiplication slower, without bound.
+        var policy = RegoCompiler.Compile("p.rego", "package p\n\nx := product(numbers.range(1, 30000))\n").Value!;
+
+        var result = policy.EvaluateValue("data.p.x", (Value?)null, null);
+
+        Assert.Equal(RegoErrorCodes.EvalBudget, result.Error?.Code);
+        Assert.Contains("number with more than 100000 digits", result.Error!.Message);
+    }
 }
