@@ -108,7 +108,12 @@ public readonly struct RegoNumber : IEquatable<RegoNumber>, IComparable<RegoNumb
             }
             if (eneg) exp = -exp;
         }
-        var m = BigInteger.Parse(digits.ToString(), CultureInfo.InvariantCulture);
+        // Parsing a million digits is slow and the constructor would refuse them: count what is significant first.
+        var text = digits.ToString().TrimStart('0');
+        var significant = text.TrimEnd('0');
+        if (significant.Length > MaxDigits) return false;
+        exp += text.Length - significant.Length;
+        var m = significant.Length == 0 ? BigInteger.Zero : BigInteger.Parse(significant, CultureInfo.InvariantCulture);
         if (neg) m = -m;
         long e = exp - frac;
         if (m.IsZero) { n = Zero; return true; }

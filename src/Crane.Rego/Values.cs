@@ -71,7 +71,8 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
         JsonValueKind.Null or JsonValueKind.Undefined => Null,
         JsonValueKind.True => True,
         JsonValueKind.False => False,
-        JsonValueKind.Number => new NumberValue(RegoNumber.Parse(e.GetRawText())),
+        // JSON allows any exponent; past the range Rego numbers keep, the document is not usable.
+        JsonValueKind.Number => new NumberValue(RegoNumber.TryParse(e.GetRawText(), out var n) ? n : throw new JsonException($"number {e.GetRawText()} is out of range")),
         JsonValueKind.String => new StringValue(e.GetString()!),
         JsonValueKind.Array => new ArrayValue(e.EnumerateArray().Select(FromJson).ToArray()),
         JsonValueKind.Object => ObjectValue.From(e.EnumerateObject().Select(p => new KeyValuePair<Value, Value>(new StringValue(p.Name), FromJson(p.Value)))),

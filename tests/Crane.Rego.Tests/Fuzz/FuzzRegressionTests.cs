@@ -95,4 +95,23 @@ public sealed class FuzzRegressionTests
         Assert.Equal(RegoErrorCodes.EvalBudget, result.Error?.Code);
         Assert.Contains("number with more than 100000 digits", result.Error!.Message);
     }
+
+    [Theory]
+    // Found by hand, then by Every_built_in_...: a JSON number past the exponent range threw FormatException out
+    // of json.unmarshal and json.is_valid, and out of CompiledPolicy.Evaluate for such an input document.
+    [InlineData("x := json.unmarshal(\"1e999999\")")]
+    [InlineData("x := json.unmarshal(\"[1e999999]\")")]
+    [InlineData("x := json.is_valid(\"1e999999\")")]
+    public void A_json_number_out_of_range_is_an_error_not_a_format_exception(string query) =>
+        FuzzHarness.CompileAndEvaluate([("f.rego", "package f\n")], [query], strict: true);
+
+    [Fact]
+    public void An_input_document_with_a_number_out_of_range_is_refused_with_a_code()
+    {
+        var policy = RegoCompiler.Compile("p.rego", "package p\n\nx := input.a\n").Value!;
+
+        var result = policy.Evaluate("y = data.p.x", System.Text.Json.Nodes.JsonNode.Parse("{\"a\": 1e999999}"), null);
+
+        Assert.Equal(RegoErrorCodes.EvalType, result.Error?.Code);
+    }
 }

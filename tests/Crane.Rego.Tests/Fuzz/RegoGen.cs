@@ -32,7 +32,7 @@ internal static class RegoGen
         "\"\"", "\"a\"", "\"abc\"", "\"a,b,c\"", "\",\"", "\"%d\"", "\"%v %s\"", "\"%1000000000d\"", "\"%99999999999d\"", "\"%.999999999f\"",
         "\"%-30s|%05d|%x|%q|%e|%g|%t\"", "\"%\"", "\"%!\"", "\"ü😀\"", "\"\\u0041\"", "\"[1,2]\"", "\"{\\\"a\\\": [1, {\\\"b\\\": null}]}\"",
         "\"^a+$\"", "\"(a+)+$\"", "\"(?P<n>a)|b\"", "\"[\"", "\"1.2.3\"", "\"1.2.3-rc.1+b\"", "\"10Mi\"", "\"1e9999\"", "\"/a/b\"",
-        "\"a/b\"", "\"YWJj\"", "\"not base64!\"", "\"0x1f\"", "\"  pad  \"", "\"$1-${n}\"", "\"\\n\\t\"",
+        "\"a/b\"", "\"YWJj\"", "\"not base64!\"", "\"0x1f\"", "\"  pad  \"", "\"$1-${n}\"", "\"\\n\\t\"", "\"1e999999\"", "\"[1e999999]\"",
     ];
 
     /// <summary>Random characters, mostly ones that mean something in Rego.</summary>
@@ -45,6 +45,13 @@ internal static class RegoGen
         from tokens in Gen.ListOf(Gen.Elements(Tokens))
         from separator in Gen.Elements(" ", "\n", "")
         select header + string.Join(separator, tokens);
+
+    /// <summary>An argument for one built-in: mostly the edge-case strings and numbers, sometimes any term.</summary>
+    public static Gen<string> Argument() => Gen.Frequency(
+        (5, Gen.Elements(Strings)),
+        (4, Gen.Elements(Numbers)),
+        (1, Gen.Elements("null", "true", "set()", "[]", "{}", "{\"a\": 1}", "[1, \"a\"]", "{\"a\", \"b\"}")),
+        (3, Term()));
 
     /// <summary>A Rego term: scalars, collections, comprehensions and nested built-in calls, up to the generator's size.</summary>
     public static Gen<string> Term() => Gen.Sized(size => TermOfSize(Math.Min(size, 12)));
