@@ -27,13 +27,13 @@ public sealed class FuzzTests
     public void Random_characters_compile_or_fail_with_a_code() =>
         Prop.ForAll(Arb.From(RegoGen.CharacterSoup()), text =>
                 FuzzHarness.CompileAndEvaluate([("soup.rego", text)], DataQueries))
-            .Check(Fixed(400, 1));
+            .Check(Fixed(1000, 1));
 
     [Fact]
     public void Random_tokens_compile_or_fail_with_a_code() =>
         Prop.ForAll(Arb.From(RegoGen.TokenSoup()), text =>
                 FuzzHarness.CompileAndEvaluate([("tokens.rego", text)], DataQueries))
-            .Check(Fixed(1000, 2));
+            .Check(Fixed(2000, 2));
 
     [Fact]
     public void Random_queries_parse_or_fail_with_a_code() =>
@@ -77,7 +77,7 @@ public sealed class FuzzTests
             select text;
         Prop.ForAll(Arb.From(mutated), text =>
                 FuzzHarness.CompileAndEvaluate([("mutated.rego", text)], DataQueries))
-            .Check(Fixed(1200, 5));
+            .Check(Fixed(3000, 5));
     }
 
     [Fact]
