@@ -125,6 +125,7 @@ internal static partial class Builtins
             if (str.Value.Split('\n').Any(line => line.StartsWith('\t'))) return Value.False;
             try
             {
+                if (YamlDepth(str.Value) > MaxYamlDepth) return Value.False;
                 new YamlDotNet.RepresentationModel.YamlStream().Load(new StringReader(str.Value));
                 return Value.True;
             }
@@ -136,6 +137,22 @@ internal static partial class Builtins
             try { _ = Value.ParseJson(str.Value); return Value.True; }
             catch (JsonException) { return Value.False; }
         });
+    }
+
+    // YamlStream.Load recurses once per nesting level: a string of 100,000 '[' overflowed the stack.
+    private const int MaxYamlDepth = 128;
+
+    // Nesting read from the parser's events, which come from an explicit state stack rather than recursion.
+    private static int YamlDepth(string text)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        int depth = 0, deepest = 0;
+        while (parser.MoveNext() && deepest <= MaxYamlDepth)
+        {
+            if (parser.Current is YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart) deepest = Math.Max(deepest, ++depth);
+            else if (parser.Current is YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd) depth--;
+        }
+        return deepest;
     }
 
     private static void WritePretty(StringBuilder sb, Value v, string prefix, string indent, int depth, BuiltinCall call)

@@ -114,4 +114,23 @@ public sealed class FuzzRegressionTests
 
         Assert.Equal(RegoErrorCodes.EvalType, result.Error?.Code);
     }
+
+    [Theory]
+    // Found by hand: YamlDotNet's YamlStream.Load recursed once per level and overflowed the stack, ending the
+    // process, on an input string of 100,000 '['. Past 128 levels the text now counts as invalid YAML.
+    [InlineData("[", 100_000, false)]
+    [InlineData("- ", 20_000, false)]
+    [InlineData("{a: ", 20_000, false)]
+    [InlineData("[", 100, true)]
+    public void Deeply_nested_yaml_is_checked_without_a_stack_overflow(string open, int levels, bool valid)
+    {
+        var close = open switch { "[" => "]", "{a: " => "}", _ => "" };
+        var text = Repeat(open, levels) + "a" + Repeat(close, levels);
+        FuzzHarness.Run($"yaml.is_valid of {levels} × {open}", () =>
+        {
+            var policy = RegoCompiler.Compile("p.rego", "package p\n\nx := yaml.is_valid(input.s)\n").Value!;
+            var result = policy.EvaluateValue("data.p.x", System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(new { s = text })), null);
+            Assert.Equal(Value.Bool(valid), result.Value);
+        });
+    }
 }
