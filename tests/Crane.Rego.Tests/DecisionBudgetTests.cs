@@ -99,6 +99,19 @@ public sealed class DecisionBudgetTests
         Assert.All(results, r => Assert.True(r.IsOk, r.Error?.ToString()));
     }
 
+    [Fact]
+    public void A_regular_expression_that_backtracks_past_the_deadline_is_a_budget_error()
+    {
+        // (a+)+$ against 40 a's and a '!' backtracks through 2^40 splits; the match stops at the decision's deadline.
+        var src = "package r\n\nx := regex.match(`(a+)+$`, sprintf(\"%s!\", [concat(\"\", [\"a\" | some _ in numbers.range(1, 40)])]))\n";
+        var policy = RegoCompiler.Compile("r.rego", src).Value!;
+
+        var result = policy.EvaluateValue("data.r.x", (Value?)null, null, new EvalOptions { Budget = new EvaluationBudget(1_000_000, TimeSpan.FromMilliseconds(200)) });
+
+        Assert.Equal(RegoErrorCodes.EvalBudget, result.Error?.Code);
+        Assert.Contains("regex.match: regular expression", result.Error!.Message);
+    }
+
     // Each reading of the clock advances it by 1 ms.
     private sealed class SteppingClock : TimeProvider
     {
