@@ -18,8 +18,8 @@ public class AdmissionBenchmarks
     private const long Gi = 1L << 30;
     private static readonly string[] Documents = ["crane.admission.deny", "crane.admission.warn"];
 
-    // The embedded engine's limits (EmbeddedPolicyEngine.Limits).
-    private static readonly EvalOptions Limits = new() { MaxSteps = 200_000, Timeout = TimeSpan.FromSeconds(1), TimeProvider = TimeProvider.System };
+    // The embedded engine's per-decision limits (PolicyLimits.Default), here per evaluation.
+    private static readonly EvalOptions Limits = PolicyLimits.Default with { TimeProvider = TimeProvider.System };
 
     private EmbeddedPolicyEngine _engine = null!;
     private string[] _policies = [];
@@ -99,10 +99,11 @@ public class AdmissionBenchmarks
         var input = Input();
         var deny = 0;
         var warn = 0;
+        var decision = _engine.StartDecision();
         foreach (var policy in _policies)
         {
-            deny += Count(await _engine.Evaluate(policy, "crane.admission.deny", input, CancellationToken.None));
-            warn += Count(await _engine.Evaluate(policy, "crane.admission.warn", input, CancellationToken.None));
+            deny += Count(await _engine.Evaluate(policy, "crane.admission.deny", input, decision, CancellationToken.None));
+            warn += Count(await _engine.Evaluate(policy, "crane.admission.warn", input, decision, CancellationToken.None));
         }
 
         return (deny, warn);

@@ -10,7 +10,26 @@ internal sealed class BuiltinException(string code, string message) : Exception(
     public string Code { get; } = code;
 }
 
-internal sealed record BuiltinCall(Evaluator Evaluator, EvalContext Context, TimeProvider Time, Location Loc);
+internal sealed record BuiltinCall(Evaluator Evaluator, EvalContext Context, TimeProvider Time, Location Loc)
+{
+    /// <summary>Fails before the built-in builds more than the cap of elements, and charges them to the budget.</summary>
+    public void Elements(string name, long count) => Evaluator.Caps.Elements(name, count, Loc);
+
+    /// <summary>Fails before the built-in builds a longer string than the cap, and charges it to the budget.</summary>
+    public void Chars(string name, long length) => Evaluator.Caps.Chars(name, length, Loc);
+
+    /// <summary>A result being built piece by piece has reached <paramref name="count"/> elements; see <see cref="SizeCaps.Within"/>.</summary>
+    public void ElementsWithin(string name, long count) => Evaluator.Caps.Within(name, count, Loc);
+
+    /// <summary>A string being built piece by piece has reached <paramref name="length"/> characters; see <see cref="SizeCaps.CharsWithin"/>.</summary>
+    public void CharsWithin(string name, long length) => Evaluator.Caps.CharsWithin(name, length, Loc);
+
+    /// <summary>Fails before the built-in writes the value out as text longer than the cap.</summary>
+    public void Text(string name, Value v) => Evaluator.Caps.Text(name, v, Loc);
+
+    /// <summary>Work proportional to <paramref name="steps"/> that builds nothing the caps see (e.g. merging objects).</summary>
+    public void Work(string name, long steps) => Evaluator.Budget.Charge(steps, name);
+}
 
 /// <summary>Returns the result, or null when the call is undefined.</summary>
 internal delegate Value? BuiltinFunc(BuiltinCall call, Value[] args);
@@ -60,18 +79,29 @@ internal static partial class Builtins
         Add1("round", (n, a) => Value.Number(Num(n, a, 1).Round()));
         Add1("ceil", (n, a) => Value.Number(Num(n, a, 1).Ceiling()));
         Add1("floor", (n, a) => Value.Number(Num(n, a, 1).Floor()));
-        Add2("numbers.range", (n, a, b) => Range(n, a, b, Value.Number(1)));
-        Add3("numbers.range_step", Range);
+        Add("numbers.range", 2, (c, a) => Range(c, "numbers.range", a[0], a[1], Value.Number(1)));
+        Add("numbers.range_step", 3, (c, a) => Range(c, "numbers.range_step", a[0], a[1], a[2]));
 
         Add2("and", (n, a, b) => { var x = Set(n, a, 1); var y = Set(n, b, 2); return SetValue.From(x.Items.Where(y.Contains)); });
-        Add2("or", (n, a, b) => { var x = Set(n, a, 1); var y = Set(n, b, 2); return SetValue.From(x.Items.Concat(y.Items)); });
+        Add("or", 2, (c, a) =>
+        {
+            var x = Set("or", a[0], 1);
+            var y = Set("or", a[1], 2);
+            c.Elements("or", (long)x.Count + y.Count);
+            return SetValue.From(x.Items.Concat(y.Items));
+        });
         Add1("intersection", (n, a) =>
         {
             var sets = Set(n, a, 1).Items.Select((s, i) => s as SetValue ?? throw TypeErr(n, 1, "set of sets", a)).ToList();
             if (sets.Count == 0) return SetValue.Empty;
             return SetValue.From(sets[0].Items.Where(x => sets.All(s => s.Contains(x))));
         });
-        Add1("union", (n, a) => SetValue.From(Set(n, a, 1).Items.SelectMany(s => (s as SetValue ?? throw TypeErr(n, 1, "set of sets", a)).Items)));
+        Add("union", 1, (c, a) =>
+        {
+            var sets = Set("union", a[0], 1).Items.Select(s => s as SetValue ?? throw TypeErr("union", 1, "set of sets", a[0])).ToList();
+            c.Elements("union", sets.Sum(s => (long)s.Count));
+            return SetValue.From(sets.SelectMany(s => s.Items));
+        });
 
         Add1("count", (n, a) => a switch
         {
@@ -102,7 +132,13 @@ internal static partial class Builtins
         }));
         Add3("internal.member_3", (_, k, v, c) => Value.Bool(Evaluator.Lookup(c, k) is { } found && c is not SetValue && found.Equals(v)));
 
-        Add2("array.concat", (n, a, b) => new ArrayValue(Arr(n, a, 1).Items.Concat(Arr(n, b, 2).Items).ToArray()));
+        Add("array.concat", 2, (c, a) =>
+        {
+            var x = Arr("array.concat", a[0], 1);
+            var y = Arr("array.concat", a[1], 2);
+            c.Elements("array.concat", (long)x.Count + y.Count);
+            return new ArrayValue(x.Items.Concat(y.Items).ToArray());
+        });
         Add3("array.slice", (n, a, b, c) =>
         {
             var arr = Arr(n, a, 1);
@@ -114,16 +150,15 @@ internal static partial class Builtins
             return new ArrayValue(arr.Items.Skip((int)start).Take((int)(stop - start)).ToArray());
         });
         Add1("array.reverse", (n, a) => new ArrayValue(Arr(n, a, 1).Items.Reverse().ToArray()));
-        Add1("array.flatten", (n, a) =>
+        Add("array.flatten", 1, (c, a) =>
         {
+            var outer = Arr("array.flatten", a[0], 1);
+            // Inner arrays may all be one shared array: count before copying.
+            c.Elements("array.flatten", outer.Items.Sum(i => i is ArrayValue inner ? (long)inner.Count : 1));
             var result = new List<Value>();
-            void Flat(ArrayValue x)
-            {
-                foreach (var i in x.Items)
-                    if (i is ArrayValue inner) result.AddRange(inner.Items);
-                    else result.Add(i);
-            }
-            Flat(Arr(n, a, 1));
+            foreach (var i in outer.Items)
+                if (i is ArrayValue inner) result.AddRange(inner.Items);
+                else result.Add(i);
             return new ArrayValue(result);
         });
 
@@ -166,7 +201,7 @@ internal static partial class Builtins
         throw TypeErr(n, 1, "one of {number, set}", a);
     }
 
-    private static Value Range(string n, Value a, Value b, Value c)
+    private static Value Range(BuiltinCall call, string n, Value a, Value b, Value c)
     {
         var from = Num(n, a, 1);
         var to = Num(n, b, 2);
@@ -179,8 +214,8 @@ internal static partial class Builtins
         var x = from.ToBigInteger();
         var end = to.ToBigInteger();
         var s = step.ToBigInteger();
-        if (BigInteger.Abs(end - x) / s > 10_000_000)
-            throw new BuiltinException(RegoErrorCodes.EvalBuiltin, $"{n}: range too large");
+        var count = BigInteger.Abs(end - x) / s + 1;
+        call.Elements(n, count > long.MaxValue ? long.MaxValue : (long)count);
         if (x <= end) for (; x <= end; x += s) result.Add(Value.Number(x));
         else for (; x >= end; x -= s) result.Add(Value.Number(x));
         return new ArrayValue(result);

@@ -41,12 +41,13 @@ internal static partial class Builtins
             var keys = KeySet(n, k, 2);
             return ObjectValue.From(obj.Pairs.Where(p => keys.Contains(p.Key)));
         });
-        add2("object.union", (n, a, b) => Union(Obj(n, a, 1), Obj(n, b, 2)));
-        add1("object.union_n", (n, a) =>
+        add("object.union", 2, (call, a) => Union(call, "object.union", Obj("object.union", a[0], 1), Obj("object.union", a[1], 2)));
+        add("object.union_n", 1, (call, a) =>
         {
-            var arr = Arr(n, a, 1);
-            Value acc = ObjectValue.Empty;
-            foreach (var x in arr.Items) acc = Union((ObjectValue)acc, x as ObjectValue ?? throw TypeErr(n, 1, "array of objects", a, $"array containing {x.TypeName}"));
+            const string n = "object.union_n";
+            var arr = Arr(n, a[0], 1);
+            var acc = ObjectValue.Empty;
+            foreach (var x in arr.Items) acc = Union(call, n, acc, x as ObjectValue ?? throw TypeErr(n, 1, "array of objects", a[0], $"array containing {x.TypeName}"));
             return acc;
         });
         add1("object.keys", (n, o) => SetValue.From(Obj(n, o, 1).Keys));
@@ -62,22 +63,30 @@ internal static partial class Builtins
             var tree = PathTree(n, p);
             return Remove(obj, tree);
         });
-        add2("json.patch", (n, doc, p) =>
+        add("json.patch", 2, (call, a) =>
         {
+            const string n = "json.patch";
+            var p = a[1];
             var ops = Arr(n, p, 2);
-            var cur = doc;
+            var cur = a[0];
             foreach (var op in ops.Items)
             {
-                var next = ApplyPatch(n, cur, op as ObjectValue ?? throw TypeErr(n, 2, "array of objects", p));
+                var next = ApplyPatch(call, n, cur, op as ObjectValue ?? throw TypeErr(n, 2, "array of objects", p));
                 if (next is null) return null;
                 cur = next;
             }
             return cur;
         });
-        add1("json.marshal", (_, v) => Value.String(v.ToJson()));
-        add2("json.marshal_with_options", (n, v, o) =>
+        add("json.marshal", 1, (call, a) =>
         {
-            var opts = Obj(n, o, 2);
+            call.Text("json.marshal", a[0]);
+            return Value.String(a[0].ToJson());
+        });
+        add("json.marshal_with_options", 2, (call, a) =>
+        {
+            const string n = "json.marshal_with_options";
+            var v = a[0];
+            var opts = Obj(n, a[1], 2);
             bool pretty = false;
             string indent = "\t", prefix = "";
             bool indentSet = false, prefixSet = false;
@@ -92,15 +101,20 @@ internal static partial class Builtins
                     default: throw new BuiltinException(RegoErrorCodes.EvalType, $"{n}: object contained unknown key {Quote(key)}");
                 }
             }
+            call.Text(n, v);
             if (!pretty && !indentSet && !prefixSet) return Value.String(v.ToJson());
             if (opts.Get("pretty") is BooleanValue { Value: false }) return Value.String(v.ToJson());
             var sb = new StringBuilder(prefix);
-            WritePretty(sb, v, prefix, indent, 0);
+            WritePretty(sb, v, prefix, indent, 0, call);
+            call.Chars(n, sb.Length);
             return Value.String(sb.ToString());
         });
-        add1("json.unmarshal", (n, s) =>
+        add("json.unmarshal", 1, (call, a) =>
         {
-            var text = Str(n, s, 1);
+            const string n = "json.unmarshal";
+            var text = Str(n, a[0], 1);
+            // Every element of the result takes at least one character of the text.
+            call.Work(n, text.Length / 16);
             try { return Value.ParseJson(text); }
             catch (JsonException e) { throw new BuiltinException(RegoErrorCodes.EvalBuiltin, $"{n}: {e.Message}"); }
         });
@@ -111,6 +125,7 @@ internal static partial class Builtins
             if (str.Value.Split('\n').Any(line => line.StartsWith('\t'))) return Value.False;
             try
             {
+                if (YamlDepth(str.Value) > MaxYamlDepth) return Value.False;
                 new YamlDotNet.RepresentationModel.YamlStream().Load(new StringReader(str.Value));
                 return Value.True;
             }
@@ -124,9 +139,30 @@ internal static partial class Builtins
         });
     }
 
-    private static void WritePretty(StringBuilder sb, Value v, string prefix, string indent, int depth)
+    // YamlStream.Load recurses once per nesting level: a string of 100,000 '[' overflowed the stack.
+    private const int MaxYamlDepth = 128;
+
+    // Nesting read from the parser's events, which come from an explicit state stack rather than recursion.
+    private static int YamlDepth(string text)
     {
-        string Nl(int d) => "\n" + prefix + string.Concat(Enumerable.Repeat(indent, d));
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        int depth = 0, deepest = 0;
+        while (parser.MoveNext() && deepest <= MaxYamlDepth)
+        {
+            if (parser.Current is YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart) deepest = Math.Max(deepest, ++depth);
+            else if (parser.Current is YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd) depth--;
+        }
+        return deepest;
+    }
+
+    private static void WritePretty(StringBuilder sb, Value v, string prefix, string indent, int depth, BuiltinCall call)
+    {
+        // Indentation repeats per level and per line: check the length before each new line.
+        string Nl(int d)
+        {
+            call.CharsWithin("json.marshal_with_options", sb.Length + 1 + prefix.Length + (long)indent.Length * d);
+            return "\n" + prefix + string.Concat(Enumerable.Repeat(indent, d));
+        }
         switch (v)
         {
             case ObjectValue o when o.Count > 0:
@@ -138,7 +174,7 @@ internal static partial class Builtins
                     var k = o.Pairs[i].Key;
                     Value.WriteJsonString(sb, k is StringValue ks ? ks.Value : k.ToJson());
                     sb.Append(": ");
-                    WritePretty(sb, o.Pairs[i].Value, prefix, indent, depth + 1);
+                    WritePretty(sb, o.Pairs[i].Value, prefix, indent, depth + 1, call);
                 }
                 sb.Append(Nl(depth)).Append('}');
                 break;
@@ -149,7 +185,7 @@ internal static partial class Builtins
                 {
                     if (j++ > 0) sb.Append(',');
                     sb.Append(Nl(depth + 1));
-                    WritePretty(sb, x, prefix, indent, depth + 1);
+                    WritePretty(sb, x, prefix, indent, depth + 1, call);
                 }
                 sb.Append(Nl(depth)).Append(']');
                 break;
@@ -167,13 +203,15 @@ internal static partial class Builtins
         _ => throw TypeErr(n, i, "one of {object, set, array}", k),
     };
 
-    private static ObjectValue Union(ObjectValue a, ObjectValue b)
+    private static ObjectValue Union(BuiltinCall call, string n, ObjectValue a, ObjectValue b)
     {
+        // Both objects are copied at every level they share, so each level costs its size.
+        call.Elements(n, (long)a.Count + b.Count);
         var d = a.Pairs.ToDictionary(p => p.Key, p => p.Value);
         foreach (var p in b.Pairs)
         {
             if (d.TryGetValue(p.Key, out var existing) && existing is ObjectValue eo && p.Value is ObjectValue po)
-                d[p.Key] = Union(eo, po);
+                d[p.Key] = Union(call, n, eo, po);
             else d[p.Key] = p.Value;
         }
         return ObjectValue.FromDictionary(d);
@@ -262,12 +300,14 @@ internal static partial class Builtins
         return s[1..].Split('/').Select(x => x.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)).ToList();
     }
 
-    private static Value? ApplyPatch(string n, Value doc, ObjectValue op)
+    private static Value? ApplyPatch(BuiltinCall call, string n, Value doc, ObjectValue op)
     {
         var kind = op.Get("op") is StringValue o ? o.Value : null;
         var pathV = op.Get("path");
         if (kind is null || pathV is null) return null;
         var path = PointerOf(n, pathV);
+        // An operation copies every collection along its path (and its from path).
+        call.Work(n, CopyCost(doc, path) + (op.Get("from") is { } f ? CopyCost(doc, PointerOf(n, f)) : 0));
         switch (kind)
         {
             case "add":
@@ -316,6 +356,19 @@ internal static partial class Builtins
             if (cur is null) return null;
         }
         return cur;
+    }
+
+    private static long CopyCost(Value doc, List<string> path)
+    {
+        long cost = 1;
+        Value? cur = doc;
+        foreach (var seg in path)
+        {
+            if (cur is null) break;
+            cost += 1 + cur switch { ObjectValue o => o.Count, ArrayValue a => a.Count, SetValue s => s.Count, _ => 0 };
+            cur = Get(cur, [seg]);
+        }
+        return cost;
     }
 
     private static Value? PatchAt(Value doc, List<string> path, int i, Value v, bool add)

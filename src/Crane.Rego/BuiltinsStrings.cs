@@ -15,33 +15,43 @@ internal static partial class Builtins
         Action<string, Func<string, Value, Value, Value?>> add2,
         Action<string, Func<string, Value, Value, Value, Value?>> add3)
     {
-        add2("concat", (n, d, c) =>
+        add("concat", 2, (call, a) =>
         {
-            var delim = Str(n, d, 1);
+            const string n = "concat";
+            var delim = Str(n, a[0], 1);
+            var c = a[1];
             var items = c switch
             {
-                ArrayValue a => a.Items,
-                SetValue s => s.Items,
+                ArrayValue x => x.Items,
+                SetValue x => x.Items,
                 _ => throw TypeErr(n, 2, "one of {array, set}", c),
             };
-            return Value.String(string.Join(delim, items.Select(i => i is StringValue s ? s.Value : throw TypeErr(n, 2, "array of strings", c, $"{c.TypeName} containing {i.TypeName}"))));
+            var strings = items.Select(i => i is StringValue s ? s.Value : throw TypeErr(n, 2, "array of strings", c, $"{c.TypeName} containing {i.TypeName}")).ToList();
+            // The items may all be one shared long string: measure before joining.
+            call.Chars(n, strings.Sum(x => (long)x.Length) + (long)delim.Length * Math.Max(0, strings.Count - 1));
+            return Value.String(string.Join(delim, strings));
         });
         add2("contains", (n, a, b) => Value.Bool(Str(n, a, 1).Contains(Str(n, b, 2), StringComparison.Ordinal)));
         add2("startswith", (n, a, b) => Value.Bool(Str(n, a, 1).StartsWith(Str(n, b, 2), StringComparison.Ordinal)));
         add2("endswith", (n, a, b) => Value.Bool(Str(n, a, 1).EndsWith(Str(n, b, 2), StringComparison.Ordinal)));
         add1("lower", (n, a) => Value.String(Str(n, a, 1).ToLowerInvariant()));
         add1("upper", (n, a) => Value.String(Str(n, a, 1).ToUpperInvariant()));
-        add3("replace", (n, a, b, c) =>
+        add("replace", 3, (call, a) =>
         {
-            var s = Str(n, a, 1);
-            var old = Str(n, b, 2);
-            var nw = Str(n, c, 3);
+            const string n = "replace";
+            var s = Str(n, a[0], 1);
+            var old = Str(n, a[1], 2);
+            var nw = Str(n, a[2], 3);
+            // Each hit grows the result by the length difference: measure before replacing.
+            long hits = old.Length == 0 ? s.EnumerateRunes().Count() + 1 : Occurrences(s, old);
+            call.Chars(n, s.Length + hits * (nw.Length - old.Length));
             return Value.String(old.Length == 0 ? GoReplaceEmpty(s, nw) : s.Replace(old, nw, StringComparison.Ordinal));
         });
-        add2("strings.replace_n", (n, p, s) =>
+        add("strings.replace_n", 2, (call, a) =>
         {
-            var patterns = Obj(n, p, 1);
-            var str = Str(n, s, 2);
+            const string n = "strings.replace_n";
+            var patterns = Obj(n, a[0], 1);
+            var str = Str(n, a[1], 2);
             var pairs = patterns.Pairs.Select(kv => (Str(n, kv.Key, 1), Str(n, kv.Value, 1))).ToList();
             var sb = new StringBuilder();
             int i = 0;
@@ -50,26 +60,33 @@ internal static partial class Builtins
                 var hit = pairs.FirstOrDefault(x => x.Item1.Length > 0 && string.CompareOrdinal(str, i, x.Item1, 0, x.Item1.Length) == 0);
                 if (hit.Item1 is not null && hit.Item1.Length > 0)
                 {
+                    call.CharsWithin(n, (long)sb.Length + hit.Item2.Length + (str.Length - i - hit.Item1.Length));
                     sb.Append(hit.Item2);
                     i += hit.Item1.Length;
                 }
                 else sb.Append(str[i++]);
             }
+            call.Chars(n, sb.Length);
             return Value.String(sb.ToString());
         });
-        add2("split", (n, a, b) =>
+        add("split", 2, (call, a) =>
         {
-            var s = Str(n, a, 1);
-            var d = Str(n, b, 2);
+            const string n = "split";
+            var s = Str(n, a[0], 1);
+            var d = Str(n, a[1], 2);
+            call.Elements(n, d.Length == 0 ? s.EnumerateRunes().Count() : Occurrences(s, d) + 1);
             if (d.Length == 0) return new ArrayValue(s.EnumerateRunes().Select(r => Value.String(r.ToString())).ToArray());
             return new ArrayValue(s.Split(d).Select(Value.String).ToArray());
         });
-        add3("strings.split_n", (n, a, b, c) =>
+        add("strings.split_n", 3, (call, a) =>
         {
-            var s = Str(n, a, 1);
-            var d = Str(n, b, 2);
-            var count = Int(n, c, 3);
+            const string n = "strings.split_n";
+            var s = Str(n, a[0], 1);
+            var d = Str(n, a[1], 2);
+            var count = Int(n, a[2], 3);
             if (count == 0) return new ArrayValue([]);
+            var pieces = d.Length == 0 ? s.Length + 1 : Occurrences(s, d) + 1;
+            call.Elements(n, count < 0 ? pieces : Math.Min(pieces, count));
             var parts = count < 0 ? s.Split(d) : s.Split(d, (int)Math.Min(count, int.MaxValue));
             return new ArrayValue(parts.Select(Value.String).ToArray());
         });
@@ -91,14 +108,23 @@ internal static partial class Builtins
             if (idx < 0) return Value.Number(-1);
             return Value.Number(s[..idx].EnumerateRunes().Count());
         });
-        add2("indexof_n", (n, a, b) =>
+        add("indexof_n", 2, (call, a) =>
         {
-            var s = Str(n, a, 1);
-            var sub = Str(n, b, 2);
+            const string n = "indexof_n";
+            var s = Str(n, a[0], 1);
+            var sub = Str(n, a[1], 2);
             var result = new List<Value>();
             if (sub.Length == 0) return new ArrayValue(result);
-            for (int i = s.IndexOf(sub, StringComparison.Ordinal); i >= 0; i = s.IndexOf(sub, i + 1, StringComparison.Ordinal))
-                result.Add(Value.Number(s[..i].EnumerateRunes().Count()));
+            // Rune offsets counted as the search moves on, not from the start for every hit.
+            int runes = 0, counted = 0;
+            for (int i = s.IndexOf(sub, StringComparison.Ordinal); i >= 0; i = i + 1 < s.Length ? s.IndexOf(sub, i + 1, StringComparison.Ordinal) : -1)
+            {
+                runes += RuneCount(s, counted, i);
+                counted = i;
+                result.Add(Value.Number(runes));
+                call.ElementsWithin(n, result.Count);
+            }
+            call.Elements(n, result.Count);
             return new ArrayValue(result);
         });
         add2("trim", (n, a, b) => Value.String(Str(n, a, 1).Trim(Str(n, b, 2).ToCharArray())));
@@ -152,46 +178,100 @@ internal static partial class Builtins
             var i = num.Sign < 0 ? -(-num).Floor().ToBigInteger() : num.Floor().ToBigInteger();
             return Value.String(FormatRadix(i, radix, upper: false));
         });
-        add2("sprintf", (n, a, b) => Value.String(Sprintf(Str(n, a, 1), Arr(n, b, 2).Items)));
+        add("sprintf", 2, (call, a) =>
+        {
+            var format = Str("sprintf", a[0], 1);
+            var args = Arr("sprintf", a[1], 2).Items;
+            // Each argument is written once at most, so their text plus the format bounds the result before padding.
+            long total = format.Length;
+            foreach (var arg in args)
+            {
+                total += SizeCaps.TextLength(arg, call.Evaluator.Caps.MaxChars);
+                call.CharsWithin("sprintf", total);
+            }
+            return Value.String(Sprintf(format, args, call.Evaluator.Caps.MaxChars));
+        });
 
-        add2("regex.match", (n, a, b) => Value.Bool(Rx(n, Str(n, a, 1)).IsMatch(Str(n, b, 2))));
-        add2("re_match", (n, a, b) => Value.Bool(Rx(n, Str(n, a, 1)).IsMatch(Str(n, b, 2))));
+        add("regex.match", 2, (call, a) => Value.Bool(Rx(call, "regex.match", Str("regex.match", a[0], 1)).IsMatch(Str("regex.match", a[1], 2))));
+        add("re_match", 2, (call, a) => Value.Bool(Rx(call, "re_match", Str("re_match", a[0], 1)).IsMatch(Str("re_match", a[1], 2))));
         add1("regex.is_valid", (n, a) =>
         {
             if (a is not StringValue s) return Value.False;
             try { _ = new Regex(s.Value, RegexOptions.None, RegexTimeout); return Value.True; }
             catch (ArgumentException) { return Value.False; }
         });
-        add2("regex.split", (n, a, b) =>
+        add("regex.split", 2, (call, a) =>
         {
-            var rx = Rx(n, Str(n, a, 1));
-            return new ArrayValue(GoRegexSplit(rx, Str(n, b, 2)).Select(Value.String).ToArray());
+            const string n = "regex.split";
+            var rx = Rx(call, n, Str(n, a[0], 1));
+            var parts = GoRegexSplit(rx, Str(n, a[1], 2), call);
+            call.Elements(n, parts.Count);
+            return new ArrayValue(parts.Select(Value.String).ToArray());
         });
-        add3("regex.replace", (n, a, b, c) =>
+        add("regex.replace", 3, (call, a) =>
         {
-            var s = Str(n, a, 1);
-            var rx = Rx(n, Str(n, b, 2));
-            var repl = Str(n, c, 3);
-            return Value.String(rx.Replace(s, GoReplacement(repl)));
+            const string n = "regex.replace";
+            var s = Str(n, a[0], 1);
+            var rx = Rx(call, n, Str(n, a[1], 2));
+            var repl = GoReplacement(Str(n, a[2], 3));
+            // Bound per hit: the replacement's text plus, per group reference ('$'), at most the whole match.
+            long dollars = repl.Count(ch => ch == '$');
+            var length = (long)s.Length;
+            foreach (Match m in rx.Matches(s))
+            {
+                length += repl.Length + (dollars - 1) * m.Length;
+                call.CharsWithin(n, length);
+            }
+            call.Chars(n, length);
+            return Value.String(rx.Replace(s, repl));
         });
-        add3("regex.find_n", (n, a, b, c) =>
+        add("regex.find_n", 3, (call, a) =>
         {
-            var rx = Rx(n, Str(n, a, 1));
-            var s = Str(n, b, 2);
-            var limit = Int(n, c, 3);
-            var matches = rx.Matches(s).Select(m => m.Value);
-            if (limit >= 0) matches = matches.Take((int)limit);
+            const string n = "regex.find_n";
+            var rx = Rx(call, n, Str(n, a[0], 1));
+            var s = Str(n, a[1], 2);
+            var limit = Int(n, a[2], 3);
+            var matches = Capped(call, n, rx.Matches(s), limit).Select(m => m.Value);
             return new ArrayValue(matches.Select(Value.String).ToArray());
         });
-        add3("regex.find_all_string_submatch_n", (n, a, b, c) =>
+        add("regex.find_all_string_submatch_n", 3, (call, a) =>
         {
-            var rx = Rx(n, Str(n, a, 1));
-            var s = Str(n, b, 2);
-            var limit = Int(n, c, 3);
-            IEnumerable<Match> matches = rx.Matches(s);
-            if (limit >= 0) matches = matches.Take((int)limit);
+            const string n = "regex.find_all_string_submatch_n";
+            var rx = Rx(call, n, Str(n, a[0], 1));
+            var s = Str(n, a[1], 2);
+            var limit = Int(n, a[2], 3);
+            var matches = Capped(call, n, rx.Matches(s), limit);
             return new ArrayValue(matches.Select(m => (Value)new ArrayValue(m.Groups.Cast<Group>().Select(g => Value.String(g.Success ? g.Value : "")).ToArray())).ToArray());
         });
+    }
+
+    private static long Occurrences(string s, string sub)
+    {
+        long count = 0;
+        for (int i = s.IndexOf(sub, StringComparison.Ordinal); i >= 0; i = s.IndexOf(sub, i + sub.Length, StringComparison.Ordinal)) count++;
+        return count;
+    }
+
+    private static int RuneCount(string s, int from, int to)
+    {
+        int count = 0;
+        for (int i = from; i < to; i++)
+            if (!char.IsLowSurrogate(s[i])) count++;
+        return count;
+    }
+
+    // Matches up to the limit (negative: all), failing as soon as there are more than the cap allows.
+    private static List<Match> Capped(BuiltinCall call, string n, MatchCollection matches, long limit)
+    {
+        var taken = new List<Match>();
+        foreach (Match m in matches)
+        {
+            if (limit >= 0 && taken.Count >= limit) break;
+            taken.Add(m);
+            call.ElementsWithin(n, taken.Count);
+        }
+        call.Elements(n, taken.Count);
+        return taken;
     }
 
     private static string GoReplaceEmpty(string s, string nw)
@@ -215,11 +295,14 @@ internal static partial class Builtins
         }
     }
 
-    private static Regex Rx(string n, string pattern)
+    // Matching stops at the decision's deadline if that comes before the per-call limit.
+    private static Regex Rx(BuiltinCall call, string n, string pattern)
     {
+        var timeout = call.Evaluator.Budget.TimeLeft() is { } left && left < RegexTimeout ? left : RegexTimeout;
+        if (timeout <= TimeSpan.Zero) call.Evaluator.Budget.CheckDeadline();
         try
         {
-            return new Regex(ConvertGoPattern(pattern), RegexOptions.CultureInvariant, RegexTimeout);
+            return new Regex(ConvertGoPattern(pattern), RegexOptions.CultureInvariant, timeout <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : timeout);
         }
         catch (ArgumentException e)
         {
@@ -248,7 +331,7 @@ internal static partial class Builtins
         return sb.ToString();
     }
 
-    private static List<string> GoRegexSplit(Regex rx, string s)
+    private static List<string> GoRegexSplit(Regex rx, string s, BuiltinCall call)
     {
         var result = new List<string>();
         int last = 0;
@@ -256,31 +339,41 @@ internal static partial class Builtins
         {
             if (m.Length == 0 && (m.Index == 0 || m.Index == s.Length)) continue;
             result.Add(s[last..m.Index]);
+            call.ElementsWithin("regex.split", result.Count);
             last = m.Index + m.Length;
         }
         result.Add(s[last..]);
         return result;
     }
 
+    // Radix 2, 8 and 16 read the bits straight off the magnitude: repeated division was quadratic in the digits.
     private static string FormatRadix(BigInteger i, int radix, bool upper)
     {
         if (radix == 10) return i.ToString(CultureInfo.InvariantCulture);
-        bool neg = i.Sign < 0;
-        var v = BigInteger.Abs(i);
-        if (v.IsZero) return "0";
-        var digits = new StringBuilder();
+        if (i.IsZero) return "0";
+        int bitsPerDigit = radix switch { 2 => 1, 8 => 3, _ => 4 };
+        var magnitude = BigInteger.Abs(i);
+        var bytes = magnitude.ToByteArray(isUnsigned: true, isBigEndian: false);
+        long bitCount = (long)magnitude.GetBitLength();
+        long digitCount = (bitCount + bitsPerDigit - 1) / bitsPerDigit;
+        var digits = new char[digitCount];
         const string lower = "0123456789abcdef";
-        while (!v.IsZero)
+        for (long d = 0; d < digitCount; d++)
         {
-            var d = (int)(v % radix);
-            digits.Insert(0, upper ? char.ToUpperInvariant(lower[d]) : lower[d]);
-            v /= radix;
+            int value = 0;
+            for (int b = 0; b < bitsPerDigit; b++)
+            {
+                long bit = d * bitsPerDigit + b;
+                if (bit < bitCount && (bytes[bit >> 3] >> (int)(bit & 7) & 1) == 1) value |= 1 << b;
+            }
+            var c = lower[value];
+            digits[digitCount - 1 - d] = upper ? char.ToUpperInvariant(c) : c;
         }
-        return (neg ? "-" : "") + digits;
+        return (i.Sign < 0 ? "-" : "") + new string(digits);
     }
 
-    /// <summary>Go's fmt.Sprintf for the verbs policies use: v s d f e g x X o b q t and %%.</summary>
-    internal static string Sprintf(string format, IReadOnlyList<Value> args)
+    /// <summary>Go's fmt.Sprintf for the verbs policies use: v s d f e g x X o b q t and %%; the result is at most <paramref name="maxChars"/> long.</summary>
+    internal static string Sprintf(string format, IReadOnlyList<Value> args, int maxChars)
     {
         var sb = new StringBuilder();
         int argi = 0;
@@ -303,14 +396,14 @@ internal static partial class Builtins
             }
             int width = -1, precision = -1;
             int ws = i;
-            while (i < format.Length && char.IsDigit(format[i])) i++;
-            if (i > ws) width = int.Parse(format[ws..i], CultureInfo.InvariantCulture);
+            while (i < format.Length && char.IsAsciiDigit(format[i])) i++;
+            if (i > ws) width = SprintfNumber(format[ws..i], "width", maxChars);
             if (i < format.Length && format[i] == '.')
             {
                 i++;
                 int ps = i;
-                while (i < format.Length && char.IsDigit(format[i])) i++;
-                precision = i > ps ? int.Parse(format[ps..i], CultureInfo.InvariantCulture) : 0;
+                while (i < format.Length && char.IsAsciiDigit(format[i])) i++;
+                precision = i > ps ? SprintfNumber(format[ps..i], "precision", maxChars) : 0;
             }
             if (i >= format.Length) { sb.Append("%!(NOVERB)"); break; }
             char verb = format[i];
@@ -329,6 +422,7 @@ internal static partial class Builtins
                 }
                 else text = new string(' ', pad) + text;
             }
+            if ((long)sb.Length + text.Length > maxChars) throw SprintfTooLong((long)sb.Length + text.Length, maxChars);
             sb.Append(text);
         }
         if (argi < args.Count)
@@ -339,6 +433,17 @@ internal static partial class Builtins
         }
         return sb.ToString();
     }
+
+    // A width or precision is what the result must be at least as long as: refuse one past the cap before padding.
+    private static int SprintfNumber(string digits, string what, int maxChars)
+    {
+        if (digits.Length > 9 || int.Parse(digits, CultureInfo.InvariantCulture) > maxChars)
+            throw new RegoException(RegoErrorCodes.EvalBudget, $"sprintf: {what} {digits} exceeds the limit of {maxChars} characters");
+        return int.Parse(digits, CultureInfo.InvariantCulture);
+    }
+
+    private static RegoException SprintfTooLong(long length, int maxChars) =>
+        new(RegoErrorCodes.EvalBudget, $"sprintf: result of {length} characters exceeds the limit of {maxChars} characters");
 
     private static string GoTypeName(Value v) => v switch
     {

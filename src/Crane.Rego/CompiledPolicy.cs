@@ -13,11 +13,23 @@ public sealed record RegoResult<T>(T? Value, RegoError? Error)
 /// <summary>Evaluation limits and modes.</summary>
 public sealed record EvalOptions
 {
-    /// <summary>Upper bound on evaluation steps (expressions, terms, calls); exceeding it is an eval_budget_exceeded error.</summary>
+    /// <summary>Upper bound on evaluation steps (expressions, terms, calls, elements built); exceeding it is an eval_budget_exceeded error.</summary>
     public long MaxSteps { get; init; } = 1_000_000;
 
     /// <summary>Wall-clock bound measured with <see cref="TimeProvider"/>; null for none.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// Steps and deadline shared with the other evaluations of the same decision; when set, it replaces
+    /// <see cref="MaxSteps"/> and <see cref="Timeout"/>, otherwise each call gets its own budget from them.
+    /// </summary>
+    public EvaluationBudget? Budget { get; init; }
+
+    /// <summary>Most elements one built-in call or comprehension may build (numbers.range, array.concat, split, ...).</summary>
+    public int MaxCollectionSize { get; init; } = 100_000;
+
+    /// <summary>Longest string, in UTF-16 characters, one built-in call or template may build (concat, sprintf, json.marshal, ...).</summary>
+    public int MaxStringLength { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Maximum nesting of rule and function evaluations.</summary>
     public int MaxDepth { get; init; } = 200;
@@ -81,8 +93,9 @@ public sealed class CompiledPolicy
     {
         try
         {
+            options ??= EvalOptions.Default;
             var body = RegoCompiler.ResolveQuery(_root, query, out var vars);
-            var evaluator = new Evaluator(_root, options ?? EvalOptions.Default);
+            var evaluator = new Evaluator(_root, options);
             var ctx = new EvalContext(input, data ?? ObjectValue.Empty, [], new Dictionary<string, Mock>());
             var rows = new List<QueryBinding>();
             foreach (var b in evaluator.EvalQuery(ctx, body))
@@ -92,7 +105,7 @@ public sealed class CompiledPolicy
                 {
                     if (name.StartsWith("__", StringComparison.Ordinal)) continue;
                     var v = b.Get(local);
-                    if (v is not null) row[name] = v;
+                    if (v is not null) row[name] = CheckResult(v, options);
                 }
                 rows.Add(new QueryBinding(row));
             }
@@ -102,6 +115,20 @@ public sealed class CompiledPolicy
         {
             return RegoResult<QueryResult>.Fail(e.ToError());
         }
+    }
+
+    /// <summary>
+    /// A result must be writable as JSON by the caller: within the string cap as text (a value sharing one child
+    /// many times can be far larger written out than held) and within <see cref="Value.MaxJsonDepth"/>.
+    /// </summary>
+    private static Value CheckResult(Value v, EvalOptions options)
+    {
+        if (v is not (ArrayValue or ObjectValue or SetValue)) return v;
+        if (SizeCaps.TextLength(v, options.MaxStringLength) > options.MaxStringLength)
+            throw new RegoException(RegoErrorCodes.EvalBudget, $"result: more than {options.MaxStringLength} characters as JSON exceeds the limit of {options.MaxStringLength} characters");
+        if (SizeCaps.Depth(v, Value.MaxJsonDepth) > Value.MaxJsonDepth)
+            throw new RegoException(RegoErrorCodes.EvalBudget, $"result: nested deeper than {Value.MaxJsonDepth} levels");
+        return v;
     }
 
     /// <summary>The value of a document such as <c>data.crane.admission.deny</c>; a null value means undefined.</summary>
@@ -126,11 +153,13 @@ public sealed class CompiledPolicy
     {
         try
         {
+            options ??= EvalOptions.Default;
             var body = RegoCompiler.ResolveQuery(root, query, out var vars);
-            var evaluator = new Evaluator(root, options ?? EvalOptions.Default);
+            var evaluator = new Evaluator(root, options);
             var ctx = new EvalContext(input, data ?? ObjectValue.Empty, [], new Dictionary<string, Mock>());
             var first = evaluator.EvalQuery(ctx, body).FirstOrDefault();
-            return RegoResult<Value?>.Ok(first?.Get(vars["__result__"]));
+            var value = first?.Get(vars["__result__"]);
+            return RegoResult<Value?>.Ok(value is null ? null : CheckResult(value, options));
         }
         catch (RegoException e)
         {

@@ -56,9 +56,8 @@ internal sealed class Evaluator
     private readonly RuleNode _root;
     private readonly EvalOptions _options;
     private readonly HashSet<string> _inProgress = new(StringComparer.Ordinal);
-    private readonly long _deadline;
+    private readonly EvaluationBudget _budget;
     private readonly TimeProvider _time;
-    private long _steps;
     private int _depth;
 
     public Evaluator(RuleNode root, EvalOptions options)
@@ -66,20 +65,28 @@ internal sealed class Evaluator
         _root = root;
         _options = options;
         _time = options.TimeProvider ?? TimeProvider.System;
-        _deadline = options.Timeout is { } t ? _time.GetTimestamp() + (long)(t.TotalSeconds * _time.TimestampFrequency) : long.MaxValue;
+        _budget = options.Budget ?? EvaluationBudget.For(options);
+        Caps = new SizeCaps(_budget, options.MaxCollectionSize, options.MaxStringLength);
+        // A decision past its deadline stops at its next evaluation, however few steps that one takes.
+        _budget.CheckDeadline();
     }
+
+    /// <summary>What built-ins and comprehensions may build, charged to this evaluation's budget.</summary>
+    internal SizeCaps Caps { get; }
+
+    internal EvaluationBudget Budget => _budget;
 
     private void Tick()
     {
-        if (++_steps > _options.MaxSteps)
-            throw new RegoException(RegoErrorCodes.EvalBudget, $"evaluation exceeded the step budget of {_options.MaxSteps} steps");
-        if ((_steps & 1023) == 0 && _deadline != long.MaxValue && _time.GetTimestamp() > _deadline)
-            throw new RegoException(RegoErrorCodes.EvalBudget, $"evaluation exceeded the time budget of {_options.Timeout}");
-        try { RuntimeHelpers.EnsureSufficientExecutionStack(); }
-        catch (InsufficientExecutionStackException)
-        {
+        _budget.Step();
+        EnsureStack();
+    }
+
+    // Long flat lists (array items, with modifiers, function arguments) recurse one level per element.
+    private static void EnsureStack()
+    {
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
             throw new RegoException(RegoErrorCodes.EvalBudget, "evaluation exceeded the maximum nesting depth");
-        }
     }
 
     private void Enter(string name, Location? loc)
@@ -235,6 +242,7 @@ internal sealed class Evaluator
             yield return (ctx, b);
             yield break;
         }
+        EnsureStack();
         var w = withs[i];
         if (w.Kind == WithKind.Function && w.FunctionValue is not null)
         {
@@ -400,6 +408,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         int pick = pairs.FindIndex(p => UnifyReady(p.First, p.Second, b));
         if (pick < 0) throw new RegoException(RegoErrorCodes.UnsafeVar, "unification of two unbound terms is unsafe", pairs[0].First.Loc);
         var rest = pairs.Where((_, i) => i != pick).ToList();
@@ -464,6 +473,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         foreach (var b2 in Match(ctx, terms[i], values[i], b))
             foreach (var b3 in MatchItems(ctx, terms, values, i + 1, b2)) yield return b3;
     }
@@ -475,6 +485,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         foreach (var (k, b2) in EvalTerm(ctx, o.Items[i].Key, b))
         {
             var child = v.Get(k);
@@ -519,11 +530,14 @@ internal sealed class Evaluator
     private IEnumerable<(Value[], Bindings)> EvalTerms(EvalContext ctx, IReadOnlyList<Term> terms, Bindings b)
     {
         if (terms.Count == 0) return [([], b)];
+        // Literal lists (allowed registries, zones) need no backtracking over their items.
+        if (terms.All(t => t is ScalarTerm)) return [(terms.Select(t => ((ScalarTerm)t).Value).ToArray(), b)];
         return EvalTermsFrom(ctx, terms, 0, new Value[terms.Count], b);
     }
 
     private IEnumerable<(Value[], Bindings)> EvalTermsFrom(EvalContext ctx, IReadOnlyList<Term> terms, int i, Value[] acc, Bindings b)
     {
+        EnsureStack();
         foreach (var (v, b2) in EvalTerm(ctx, terms[i], b))
         {
             acc[i] = v;
@@ -559,14 +573,22 @@ internal sealed class Evaluator
             {
                 var items = new List<Value>();
                 foreach (var b2 in EvalBody(ctx, c.Body, b))
-                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2)) items.Add(v);
+                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2))
+                    {
+                        items.Add(v);
+                        Caps.Within("array comprehension", items.Count, c.Loc);
+                    }
                 return new ArrayValue(items);
             }
             case ComprehensionKind.Set:
             {
                 var items = new HashSet<Value>();
                 foreach (var b2 in EvalBody(ctx, c.Body, b))
-                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2)) items.Add(v);
+                    foreach (var (v, _) in EvalTerm(ctx, c.Value, b2))
+                    {
+                        items.Add(v);
+                        Caps.Within("set comprehension", items.Count, c.Loc);
+                    }
                 return SetValue.From(items);
             }
             default:
@@ -581,6 +603,7 @@ internal sealed class Evaluator
                             if (d.TryGetValue(k, out var existing) && !existing.Equals(v))
                                 throw new RegoException(RegoErrorCodes.EvalConflict, "object keys must be unique", c.Loc);
                             d[k] = v;
+                            Caps.Within("object comprehension", d.Count, c.Loc);
                         }
                     }
                 }
@@ -607,9 +630,19 @@ internal sealed class Evaluator
                 break;
             }
             if (v is null) sb.Append("<undefined>");
-            else if (v is StringValue sv) sb.Append(sv.Value);
-            else sb.Append(v.ToString());
+            else if (v is StringValue sv)
+            {
+                Caps.CharsWithin("template string", (long)sb.Length + sv.Value.Length, t.Loc);
+                sb.Append(sv.Value);
+            }
+            else
+            {
+                Caps.Text("template string", v, t.Loc);
+                sb.Append(v.ToString());
+                Caps.CharsWithin("template string", sb.Length, t.Loc);
+            }
         }
+        Caps.Chars("template string", sb.Length, t.Loc);
         return Value.String(sb.ToString());
     }
 
@@ -858,13 +891,20 @@ internal sealed class Evaluator
             var def = Builtins.All[target.Builtin];
             try
             {
-                return def.Func(new BuiltinCall(this, ctx, _time, loc), args);
+                var result = def.Func(new BuiltinCall(this, ctx, _time, loc), args);
+                // One call can take long (big numbers, regular expressions): the deadline is checked after each.
+                _budget.CheckDeadline();
+                return result;
             }
             catch (BuiltinException e)
             {
                 if (_options.StrictBuiltinErrors)
                     throw new RegoException(e.Code, $"{e.Message}", loc);
                 return null;
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException e)
+            {
+                throw new RegoException(RegoErrorCodes.EvalBudget, $"{target.Builtin}: regular expression {Builtins.Quote(e.Pattern)} ran past its time limit of {e.MatchTimeout}", loc);
             }
         }
         var node = _root.Find(target.FunctionPath!);
@@ -914,6 +954,7 @@ internal sealed class Evaluator
             yield return b;
             yield break;
         }
+        EnsureStack();
         foreach (var b2 in Match(ctx, terms[i], values[i], b))
             foreach (var b3 in MatchItemsValues(ctx, terms, values, i + 1, b2)) yield return b3;
     }

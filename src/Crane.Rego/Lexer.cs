@@ -25,13 +25,15 @@ internal sealed class Lexer
     private int _pos;
     private int _line;
     private int _col;
+    private int _nesting;
 
-    public Lexer(string file, string src, int line = 1, int column = 1)
+    public Lexer(string file, string src, int line = 1, int column = 1, int nesting = 0)
     {
         _file = file;
         _src = src;
         _line = line;
         _col = column;
+        _nesting = nesting;
     }
 
     public List<Token> Tokenize()
@@ -184,6 +186,15 @@ internal sealed class Lexer
 
     private List<TemplatePart> ReadTemplate(char quote, Location start)
     {
+        // Templates nest inside template expressions: bounded like the parser's brackets.
+        if (++_nesting > Parser.MaxNesting)
+            throw new RegoException(RegoErrorCodes.ParseError, $"nesting deeper than {Parser.MaxNesting} levels", start);
+        try { return ReadTemplateCore(quote, start); }
+        finally { _nesting--; }
+    }
+
+    private List<TemplatePart> ReadTemplateCore(char quote, Location start)
+    {
         var parts = new List<TemplatePart>();
         var lit = new StringBuilder();
         while (true)
@@ -243,6 +254,7 @@ internal sealed class Lexer
             {
                 Advance();
                 while (_pos < _src.Length && Peek() != '`') Advance();
+                if (_pos >= _src.Length) throw Error("unterminated raw string in template expression");
             }
             else if (c == '$' && (Peek(1) == '"' || Peek(1) == '`'))
             {

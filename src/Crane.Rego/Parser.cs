@@ -11,16 +11,21 @@ internal sealed class Parser
         ["=="] = "equal", ["!="] = "neq", ["<"] = "lt", ["<="] = "lte", [">"] = "gt", [">="] = "gte",
     };
 
+    /// <summary>Deepest nesting of brackets, bodies and template strings; far beyond any real policy, well within the stack.</summary>
+    internal const int MaxNesting = 256;
+
     private readonly List<Token> _tokens;
     private readonly string _file;
     private int _pos;
     private int _depth;
+    private int _nesting;
     private bool _noBar;
 
-    public Parser(string file, string source, int line = 1, int column = 1)
+    public Parser(string file, string source, int line = 1, int column = 1, int nesting = 0)
     {
         _file = file;
-        _tokens = new Lexer(file, source, line, column).Tokenize();
+        _nesting = nesting;
+        _tokens = new Lexer(file, source, line, column, nesting).Tokenize();
     }
 
     private Token Cur => _tokens[_pos];
@@ -80,7 +85,9 @@ internal sealed class Parser
             rules.AddRange(ParseRule());
         }
         _ = pkgTok;
-        return new Module(_file, package, imports, rules);
+        var module = new Module(_file, package, imports, rules);
+        AstDepth.Check(module);
+        return module;
     }
 
     private List<string> ParseDottedPath()
@@ -225,7 +232,21 @@ internal sealed class Parser
         return false;
     }
 
+    // Recursion depth is bounded so that a hostile module is a parse error, not a stack overflow.
+    private void Deeper(Token at)
+    {
+        if (++_nesting > MaxNesting)
+            throw Error($"nesting deeper than {MaxNesting} levels", at);
+    }
+
     private Body ParseBraceBody()
+    {
+        Deeper(Cur);
+        try { return ParseBraceBodyCore(); }
+        finally { _nesting--; }
+    }
+
+    private Body ParseBraceBodyCore()
     {
         Expect("{");
         var exprs = new List<Expr>();
@@ -260,7 +281,9 @@ internal sealed class Parser
             if (!Cur.NewlineBefore) throw Error($"unexpected {Describe(Cur)}, expected end of expression");
         }
         if (exprs.Count == 0) throw Error("empty query");
-        return new Body(exprs);
+        var query = new Body(exprs);
+        AstDepth.Check(query);
+        return query;
     }
 
     public Expr ParseTemplateExpr()
@@ -434,7 +457,7 @@ internal sealed class Parser
         {
             case TokenKind.Number:
                 Take();
-                return new ScalarTerm(Value.Number(RegoNumber.Parse(t.Text)), t.Loc);
+                return new ScalarTerm(Value.Number(NumberOf(t)), t.Loc);
             case TokenKind.String:
                 Take();
                 return new ScalarTerm(Value.String(t.StringValue!), t.Loc);
@@ -458,7 +481,7 @@ internal sealed class Parser
                 {
                     Take();
                     var n = Take();
-                    return new ScalarTerm(Value.Number(-RegoNumber.Parse(n.Text)), t.Loc);
+                    return new ScalarTerm(Value.Number(-NumberOf(n)), t.Loc);
                 }
                 if (t.Text == "(") return Nested(() =>
                 {
@@ -474,6 +497,9 @@ internal sealed class Parser
         throw Error($"unexpected {Describe(t)}");
     }
 
+    private RegoNumber NumberOf(Token t) =>
+        RegoNumber.TryParse(t.Text, out var n) ? n : throw Error($"number {t.Text} is out of range", t);
+
     private Term EmptySet(Token t)
     {
         Take();
@@ -483,11 +509,12 @@ internal sealed class Parser
 
     private Term Nested(Func<Term> parse)
     {
+        Deeper(Cur);
         bool saveBar = _noBar;
         _depth++;
         _noBar = false;
         try { return parse(); }
-        finally { _depth--; _noBar = saveBar; }
+        finally { _depth--; _noBar = saveBar; _nesting--; }
     }
 
     private Term ParseArray(Token open)
@@ -641,7 +668,7 @@ internal sealed class Parser
         foreach (var p in t.Parts!)
         {
             if (p.Literal is not null) parts.Add(p.Literal);
-            else parts.Add(new Parser(_file, p.Source!, p.Line, p.Column).ParseTemplateExpr());
+            else parts.Add(new Parser(_file, p.Source!, p.Line, p.Column, _nesting + 1).ParseTemplateExpr());
         }
         return new TemplateTerm(parts, t.Loc);
     }

@@ -23,17 +23,44 @@ public readonly struct RegoNumber : IEquatable<RegoNumber>, IComparable<RegoNumb
             Exponent = 0;
             return;
         }
-        while (true)
-        {
-            var q = BigInteger.DivRem(mantissa, 10, out var r);
-            if (!r.IsZero) break;
-            mantissa = q;
-            exponent++;
-        }
+        if (mantissa.GetBitLength() > MaxMantissaBits)
+            throw new RegoException(RegoErrorCodes.EvalBudget, $"number with more than {MaxDigits} digits");
+        long zeros = TrailingZeros(ref mantissa);
+        exponent = (int)Math.Clamp(exponent + zeros, int.MinValue, int.MaxValue);
         if (exponent > MaxExponent || exponent < -MaxExponent)
             throw new RegoException(RegoErrorCodes.EvalBuiltin, "number exponent out of range");
         Mantissa = mantissa;
         Exponent = exponent;
+    }
+
+    /// <summary>Most significant digits a number keeps; products past it would grow without bound, each step slower.</summary>
+    public const int MaxDigits = 100_000;
+
+    // log2(10) × MaxDigits, rounded up.
+    private const long MaxMantissaBits = 332_193;
+
+    private static readonly BigInteger TenToThe19 = BigInteger.Pow(10, 19);
+
+    // The largest k with 10^k dividing m, stripped 19 zeros at a time: dividing by a one-word number is linear in
+    // m's size, so 100,000 zeros take about 5,000 cheap divisions rather than one per zero.
+    private static long TrailingZeros(ref BigInteger m)
+    {
+        long zeros = 0;
+        while (true)
+        {
+            var q = BigInteger.DivRem(m, TenToThe19, out var r);
+            if (!r.IsZero) break;
+            m = q;
+            zeros += 19;
+        }
+        while (true)
+        {
+            var q = BigInteger.DivRem(m, 10, out var r);
+            if (!r.IsZero) break;
+            m = q;
+            zeros++;
+        }
+        return zeros;
     }
 
     public static RegoNumber Zero => new(BigInteger.Zero, 0);
@@ -81,7 +108,12 @@ public readonly struct RegoNumber : IEquatable<RegoNumber>, IComparable<RegoNumb
             }
             if (eneg) exp = -exp;
         }
-        var m = BigInteger.Parse(digits.ToString(), CultureInfo.InvariantCulture);
+        // Parsing a million digits is slow and the constructor would refuse them: count what is significant first.
+        var text = digits.ToString().TrimStart('0');
+        var significant = text.TrimEnd('0');
+        if (significant.Length > MaxDigits) return false;
+        exp += text.Length - significant.Length;
+        var m = significant.Length == 0 ? BigInteger.Zero : BigInteger.Parse(significant, CultureInfo.InvariantCulture);
         if (neg) m = -m;
         long e = exp - frac;
         if (m.IsZero) { n = Zero; return true; }

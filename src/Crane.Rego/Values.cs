@@ -61,14 +61,18 @@ public abstract class Value : IEquatable<Value>, IComparable<Value>
 
     internal abstract void WriteJson(StringBuilder sb);
 
-    public JsonNode? ToJsonNode() => JsonNode.Parse(ToJson());
+    /// <summary>Deepest value <see cref="ToJsonNode"/> reads back; results of evaluation are kept within it.</summary>
+    public const int MaxJsonDepth = 1000;
+
+    public JsonNode? ToJsonNode() => JsonNode.Parse(ToJson(), documentOptions: new JsonDocumentOptions { MaxDepth = MaxJsonDepth + 1 });
 
     public static Value FromJson(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.Null or JsonValueKind.Undefined => Null,
         JsonValueKind.True => True,
         JsonValueKind.False => False,
-        JsonValueKind.Number => new NumberValue(RegoNumber.Parse(e.GetRawText())),
+        // JSON allows any exponent; past the range Rego numbers keep, the document is not usable.
+        JsonValueKind.Number => new NumberValue(RegoNumber.TryParse(e.GetRawText(), out var n) ? n : throw new JsonException($"number {e.GetRawText()} is out of range")),
         JsonValueKind.String => new StringValue(e.GetString()!),
         JsonValueKind.Array => new ArrayValue(e.EnumerateArray().Select(FromJson).ToArray()),
         JsonValueKind.Object => ObjectValue.From(e.EnumerateObject().Select(p => new KeyValuePair<Value, Value>(new StringValue(p.Name), FromJson(p.Value)))),
@@ -200,7 +204,10 @@ public sealed class ArrayValue : Value
 
     public override bool Equals(Value? other)
     {
+        if (ReferenceEquals(this, other)) return true;
         if (other is not ArrayValue o || o.Count != Count) return false;
+        // Hashes are cached, so unequal values sharing big children differ here without walking them.
+        if (GetHashCode() != o.GetHashCode()) return false;
         for (int i = 0; i < Count; i++)
             if (!Items[i].Equals(o.Items[i])) return false;
         return true;
@@ -300,7 +307,10 @@ public sealed class ObjectValue : Value
 
     public override bool Equals(Value? other)
     {
+        if (ReferenceEquals(this, other)) return true;
         if (other is not ObjectValue o || o.Count != Count) return false;
+        // Hashes are cached, so unequal values sharing big children differ here without walking them.
+        if (GetHashCode() != o.GetHashCode()) return false;
         for (int i = 0; i < Count; i++)
             if (!_pairs[i].Key.Equals(o._pairs[i].Key) || !_pairs[i].Value.Equals(o._pairs[i].Value)) return false;
         return true;
@@ -393,7 +403,10 @@ public sealed class SetValue : Value
 
     public override bool Equals(Value? other)
     {
+        if (ReferenceEquals(this, other)) return true;
         if (other is not SetValue o || o.Count != Count) return false;
+        // Hashes are cached, so unequal values sharing big children differ here without walking them.
+        if (GetHashCode() != o.GetHashCode()) return false;
         for (int i = 0; i < Count; i++)
             if (!_items[i].Equals(o._items[i])) return false;
         return true;

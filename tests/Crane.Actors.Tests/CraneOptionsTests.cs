@@ -147,4 +147,25 @@ public sealed class CraneOptionsTests
             CraneOptions.Parse([], 0, new Dictionary<string, string?> { ["CRANE_PROMETHEUS_URL"] = "prometheus:9090" }));
         Assert.StartsWith("--prometheus-url: 'prometheus:9090' is not an http(s) URL or 'none'", ex.Message);
     }
+
+    [Theory]
+    // Defaults: one decision (all modules, all nodes) gets 1,000,000 steps and 1 s.
+    [InlineData(new string[0], 1_000_000, 1.0)]
+    [InlineData(new[] { "--policy-max-steps=250000", "--policy-timeout-seconds=0.5" }, 250_000, 0.5)]
+    public void Policy_decision_budget_flags_parse(string[] args, long steps, double seconds)
+    {
+        var o = CraneOptions.Parse(args, 0, NoEnv);
+
+        Assert.Equal((steps, TimeSpan.FromSeconds(seconds)), (o.PolicyMaxSteps, o.PolicyTimeout));
+    }
+
+    [Theory]
+    [InlineData("--policy-max-steps=0", "--policy-max-steps: '0' is not a positive integer")]
+    [InlineData("--policy-max-steps=many", "--policy-max-steps: 'many' is not a positive integer")]
+    [InlineData("--policy-timeout-seconds=0", "--policy-timeout-seconds: '0' is not a number of seconds")]
+    public void Bad_policy_budget_flags_give_clear_messages(string arg, string message)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => CraneOptions.Parse([arg], 0, NoEnv));
+        Assert.StartsWith(message, ex.Message);
+    }
 }

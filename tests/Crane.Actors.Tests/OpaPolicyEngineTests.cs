@@ -54,14 +54,15 @@ public sealed class OpaPolicyEngineContractTests : IDisposable
         }
     }
 
-    private OpaPolicyEngine Engine() => new(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}/") });
+    // The contract is about the wire format; a generous decision deadline keeps a cold first request from failing it.
+    private OpaPolicyEngine Engine() => new(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}/") }, TimeSpan.FromSeconds(30));
 
     [Fact]
     public async Task Contract_decisions_are_posted_to_the_data_api_with_the_input()
     {
         _answer = (_, path) => path == "/v1/data/crane/admission/deny" ? (200, """{"result": ["too big"]}""") : (200, "{}");
 
-        var result = await Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.deny", new JsonObject { ["operation"] = "create" }, default);
+        var result = await Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.deny", new JsonObject { ["operation"] = "create" }, Engine().StartDecision(), default);
 
         Assert.Equal("""["too big"]""", result!.ToJsonString());
         var (method, _, body) = _requests.Single(r => r.Path == "/v1/data/crane/admission/deny");
@@ -72,7 +73,7 @@ public sealed class OpaPolicyEngineContractTests : IDisposable
     [Fact]
     public async Task Contract_an_undefined_document_is_null()
     {
-        Assert.Null(await Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.warn", new JsonObject(), default));
+        Assert.Null(await Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.warn", new JsonObject(), Engine().StartDecision(), default));
     }
 
     [Fact]
@@ -103,7 +104,20 @@ public sealed class OpaPolicyEngineContractTests : IDisposable
     {
         _listener.Stop();
 
-        await Assert.ThrowsAsync<PolicyUnavailableException>(() => Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.deny", new JsonObject(), default));
+        await Assert.ThrowsAsync<PolicyUnavailableException>(() => Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.deny", new JsonObject(), Engine().StartDecision(), default));
+    }
+
+    [Fact]
+    public async Task A_decision_past_its_deadline_asks_OPA_nothing_more()
+    {
+        // One deadline per decision: once it has passed, the next module's request is not even sent.
+        var expired = new Crane.Rego.EvaluationBudget(long.MaxValue, TimeSpan.Zero);
+
+        var error = await Assert.ThrowsAsync<PolicyUnavailableException>(() => Engine().Evaluate(OpaPolicyEngine.MergedPolicy, "crane.admission.deny", new JsonObject(), expired, default));
+
+        Assert.Contains("time budget", error.Message);
+        lock (_requests)
+            Assert.Empty(_requests);
     }
 
     public void Dispose() => _listener.Close();

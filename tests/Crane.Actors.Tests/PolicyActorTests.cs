@@ -3,6 +3,8 @@ using Akka.TestKit.Xunit2;
 using Crane.Actors.Events;
 using Crane.Actors.Policy;
 using Crane.Contracts.Messages;
+using Crane.Rego;
+using System.Text.Json.Nodes;
 
 namespace Crane.Actors.Tests;
 
@@ -106,5 +108,69 @@ public sealed class PolicyActorTests() : TestKit(TestConfig.Cluster)
 
         Assert.Equal(4, decision.Allowed);
         Assert.Contains("max_replicas 4", Assert.Single(decision.Reasons));
+    }
+
+    // Iterates 2,000 elements: the same number of steps at every evaluation, whatever the input.
+    private const string Busy = """
+        package crane.admission
+
+        import rego.v1
+
+        deny contains "busy" if count([x | some x in numbers.range(1, 2000); x > 0]) < 0
+        """;
+
+    /// <summary>Steps one Busy module takes in an admission decision: its deny and its (undefined) warn.</summary>
+    private static async Task<long> StepsOfOneBusyModule()
+    {
+        var engine = new EmbeddedPolicyEngine(TimeProvider.System, PolicyLimits.Default with { MaxSteps = long.MaxValue, Timeout = null });
+        await engine.Load(new Dictionary<string, string> { ["busy"] = Busy }, CancellationToken.None);
+        var decision = engine.StartDecision();
+        var input = new JsonObject { ["workload"] = JsonNode.Parse(Workload(10)), ["operation"] = "create", ["user"] = "alice" };
+        await engine.Evaluate("busy", "crane.admission.deny", input, decision, CancellationToken.None);
+        await engine.Evaluate("busy", "crane.admission.warn", input, decision, CancellationToken.None);
+        return decision.StepsUsed;
+    }
+
+    [Theory]
+    // Each module takes 40 % of the decision's steps: 1 → 40 % and 2 → 80 % fit; 3 → 120 % and 5 → 200 % do
+    // not, though every one of them alone would (each evaluation used to get the whole budget to itself).
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    [InlineData(5, false)]
+    public async Task An_admission_decision_has_one_step_budget_for_all_its_modules(int modules, bool available)
+    {
+        var budget = await StepsOfOneBusyModule() * 100 / 40;
+        var engine = new EmbeddedPolicyEngine(TimeProvider.System, PolicyLimits.Default with { MaxSteps = budget });
+        var policy = Sys.ActorOf(PolicyActor.Props(engine, new EventPublisher(Sys, TimeProvider.System)));
+        for (var i = 0; i < modules; i++)
+        {
+            policy.Tell(new PutPolicy($"busy-{i}", Busy, Enforcement.Deny), TestActor);
+            ExpectMsg<PolicyView>();
+        }
+
+        policy.Tell(new EvaluateAdmission(Workload(10), "create", "alice"), TestActor);
+        var decision = ExpectMsg<AdmissionDecision>();
+
+        Assert.Equal(available, decision.Available);
+        if (!available)
+            Assert.Contains($"eval_budget_exceeded: evaluation exceeded the step budget of {budget} steps", decision.Error);
+    }
+
+    [Fact]
+    public async Task A_scheduling_decision_has_one_step_budget_for_all_its_nodes()
+    {
+        // One module over 5 nodes: 5 evaluations of about 40 % each. Per node it would fit; per decision it does not.
+        var perNode = await StepsOfOneBusyModule();
+        var engine = new EmbeddedPolicyEngine(TimeProvider.System, PolicyLimits.Default with { MaxSteps = perNode * 100 / 40 });
+        var policy = Sys.ActorOf(PolicyActor.Props(engine, new EventPublisher(Sys, TimeProvider.System)));
+        policy.Tell(new PutPolicy("busy", Busy.Replace("crane.admission", "crane.scheduling"), Enforcement.Deny), TestActor);
+        ExpectMsg<PolicyView>();
+
+        policy.Tell(new EvaluateScheduling("web", Workload(10), "r1", Enumerable.Range(1, 5).Select(i => $$"""{"name": "n{{i}}"}""").ToList()), TestActor);
+        var decision = ExpectMsg<SchedulingDecision>();
+
+        Assert.False(decision.Available);
+        Assert.Contains("eval_budget_exceeded", decision.Error);
     }
 }

@@ -15,7 +15,7 @@ public sealed class PolicySampleTests
     private const long Mi = 1L << 20;
     private const long Gi = 1L << 30;
 
-    // The embedded engine's step bound; a sample policy must stay far below it.
+    // A fifth of the embedded engine's per-decision budget for each evaluation: a sample policy must stay far below it.
     private static readonly EvalOptions Limits = new() { MaxSteps = 200_000 };
 
     private static readonly string PoliciesDir = Path.Combine(RepoRoot(), "deploy", "policies");

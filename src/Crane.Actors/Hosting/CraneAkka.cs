@@ -92,7 +92,7 @@ public static class CraneAkka
                     {
                         var policyFilter = new PolicyFilter();
                         return SchedulerActor.Props(new Placer(strategies, options.DefaultStrategy, [policyFilter]), new EventPublisher(system, time),
-                            () => registry.Get<WorkloadRegion>(), registry.Get<PolicySingleton>(), policyFilter);
+                            () => registry.Get<WorkloadRegion>(), registry.Get<PolicySingleton>(), policyFilter, options.PolicyTimeout);
                     },
                     new ClusterSingletonOptions { Role = ControlRole });
                 if (alertmanager is { Own: true } ownAlertmanager)
@@ -302,8 +302,8 @@ public static class CraneAkka
 
     private static IPolicyEngine PolicyEngine(CraneOptions options, TimeProvider time) =>
         options.OpaUrl is { } url
-            ? new OpaPolicyEngine(new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(3) })
-            : new EmbeddedPolicyEngine(time);
+            ? new OpaPolicyEngine(new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(3) }, options.PolicyTimeout)
+            : new EmbeddedPolicyEngine(time, PolicyLimits.Default with { MaxSteps = options.PolicyMaxSteps, Timeout = options.PolicyTimeout });
 
     private static Uri DockerEndpoint(CraneOptions options) =>
         options.DockerEndpoint is { } endpoint ? new Uri(endpoint) : DockerRuntime.DefaultEndpoint();

@@ -29,6 +29,10 @@ public sealed record CraneOptions
     public string? PoliciesDir { get; init; }
     /// <summary>closed (default): admission answers 503 when the policy engine cannot decide; open: admit.</summary>
     public string PolicyFailure { get; init; } = "closed";
+    /// <summary>Evaluation steps of one policy decision, all modules and nodes together (embedded engine).</summary>
+    public long PolicyMaxSteps { get; init; } = Policy.PolicyLimits.Default.MaxSteps;
+    /// <summary>Wall-clock time of one policy decision, all modules and nodes together.</summary>
+    public TimeSpan PolicyTimeout { get; init; } = Policy.PolicyLimits.Default.Timeout!.Value;
     public int LbPort { get; init; } = 8081;
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>nginx from PATH, else Debian's /usr/sbin/nginx (not on PATH for every user).</summary>
@@ -73,6 +77,7 @@ public sealed record CraneOptions
         "hostname", "akka-port", "seed-nodes", "http-port", "data-dir", "node-name", "capacity-cpu", "capacity-memory",
         "labels", "container-labels", "runtime", "docker-endpoint", "persistence", "connection-string", "all-in-one",
         "default-strategy", "orphan-grace-seconds", "image-pull", "lb-port", "drain-seconds", "nginx", "opa-url", "policy-failure", "policies-dir",
+        "policy-max-steps", "policy-timeout-seconds",
         "prometheus-url", "prometheus-port", "scrape-interval-seconds", "autoscaler-sync-seconds", "autoscaler-window-seconds",
         "autoscaler-tolerance", "cpu-initialization-seconds", "alertmanager-url", "alertmanager-port", "alert-resend-delay-seconds",
         "alert-action-interval-seconds", "http-bind", "tokens-file", "allowed-hosts", "metrics-auth", "max-workloads", "allow-process-runtime",
@@ -145,6 +150,8 @@ public sealed record CraneOptions
             OpaUrl = Get("opa-url") is { } opa ? (Uri.TryCreate(opa, UriKind.Absolute, out _) ? opa : throw new ArgumentException($"--opa-url: '{opa}' is not an absolute URL")) : o.OpaUrl,
             PoliciesDir = Get("policies-dir") ?? o.PoliciesDir,
             PolicyFailure = Get("policy-failure") is { } pf ? OneOf("policy-failure", pf, "closed", "open") : o.PolicyFailure,
+            PolicyMaxSteps = Get("policy-max-steps") is { } pms ? Positive("policy-max-steps", pms) : o.PolicyMaxSteps,
+            PolicyTimeout = Get("policy-timeout-seconds") is { } pts ? AtLeast("policy-timeout-seconds", pts, 0.001) : o.PolicyTimeout,
             ImagePull = Get("image-pull") is { } ip ? Bool("image-pull", ip) : o.ImagePull,
             OrphanGrace = Get("orphan-grace-seconds") is { } og ? TimeSpan.FromSeconds(Int("orphan-grace-seconds", og)) : o.OrphanGrace,
             PrometheusUrl = Get("prometheus-url") is { } pu ? PrometheusUrlOf(pu) : o.PrometheusUrl,
@@ -162,7 +169,7 @@ public sealed record CraneOptions
             TokensFile = Get("tokens-file") ?? o.TokensFile,
             AllowedHosts = Get("allowed-hosts") is { } hosts ? hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : o.AllowedHosts,
             MetricsAuth = Get("metrics-auth") is { } ma ? Bool("metrics-auth", ma) : o.MetricsAuth,
-            MaxWorkloads = Get("max-workloads") is { } mw ? AtLeastOne("max-workloads", mw) : o.MaxWorkloads,
+            MaxWorkloads = Get("max-workloads") is { } mw ? (int)Math.Min(int.MaxValue, Positive("max-workloads", mw)) : o.MaxWorkloads,
             AllowProcessRuntime = Get("allow-process-runtime") is { } apr ? Bool("allow-process-runtime", apr) : o.AllowProcessRuntime,
         };
         if (parsed.Runtime == "process" && !parsed.AllowProcessRuntime)
@@ -178,11 +185,11 @@ public sealed record CraneOptions
     public IReadOnlyList<string> SeedAddresses() =>
         SeedNodes.Select(s => s.Contains("://", StringComparison.Ordinal) ? s : $"akka.tcp://crane@{s}").ToList();
 
-    private static int AtLeastOne(string flag, string v) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a positive integer");
-
     private static int Int(string flag, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative integer");
+
+    private static long Positive(string flag, string v) =>
+        long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a positive integer");
 
     private static string DefaultNginx() => LoadBalancing.ChildProcess.FindOnPath("nginx") ?? "/usr/sbin/nginx";
 

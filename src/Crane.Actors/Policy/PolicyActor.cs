@@ -141,16 +141,17 @@ public sealed class PolicyActor : ReceivePersistentActor
         var deny = new List<PolicyViolation>();
         var warn = new List<PolicyViolation>();
         var dryRun = new List<PolicyViolation>();
+        var budget = _engine.StartDecision();
         try
         {
             foreach (var (id, enforcement) in Targets())
             {
-                foreach (var message in Messages(await _engine.Evaluate(id, "crane.admission.deny", input, CancellationToken.None)))
+                foreach (var message in Messages(await _engine.Evaluate(id, "crane.admission.deny", input, budget, CancellationToken.None)))
                 {
                     (enforcement switch { Enforcement.Deny => deny, Enforcement.Warn => warn, _ => dryRun }).Add(new PolicyViolation(id, message));
                 }
 
-                foreach (var message in Messages(await _engine.Evaluate(id, "crane.admission.warn", input, CancellationToken.None)))
+                foreach (var message in Messages(await _engine.Evaluate(id, "crane.admission.warn", input, budget, CancellationToken.None)))
                     (enforcement == Enforcement.DryRun ? dryRun : warn).Add(new PolicyViolation(id, message));
             }
         }
@@ -167,6 +168,8 @@ public sealed class PolicyActor : ReceivePersistentActor
     private async Task<SchedulingDecision> Scheduling(EvaluateScheduling request)
     {
         var denied = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        // One budget for every module on every node: the decision, not each evaluation, is bounded.
+        var budget = _engine.StartDecision();
         try
         {
             foreach (var nodeJson in request.NodesJson)
@@ -180,7 +183,7 @@ public sealed class PolicyActor : ReceivePersistentActor
                 };
                 var reasons = new List<string>();
                 foreach (var (id, enforcement) in Targets().Where(t => t.Enforcement == Enforcement.Deny))
-                    reasons.AddRange(Messages(await _engine.Evaluate(id, "crane.scheduling.deny", input, CancellationToken.None)));
+                    reasons.AddRange(Messages(await _engine.Evaluate(id, "crane.scheduling.deny", input, budget, CancellationToken.None)));
                 if (reasons.Count > 0)
                     denied[node["name"]!.GetValue<string>()] = reasons;
             }
@@ -205,18 +208,19 @@ public sealed class PolicyActor : ReceivePersistentActor
         };
         var allowed = request.Desired;
         var reasons = new List<string>();
+        var budget = _engine.StartDecision();
         try
         {
             foreach (var (id, enforcement) in Targets().Where(t => t.Enforcement == Enforcement.Deny))
             {
-                if (await _engine.Evaluate(id, "crane.scaling.max_replicas", input, CancellationToken.None) is JsonValue max &&
+                if (await _engine.Evaluate(id, "crane.scaling.max_replicas", input, budget, CancellationToken.None) is JsonValue max &&
                     max.TryGetValue<double>(out var limit) && limit < allowed)
                 {
                     allowed = Math.Max(0, (int)Math.Floor(limit));
                     reasons.Add($"policy {id}: max_replicas {allowed}");
                 }
 
-                foreach (var message in Messages(await _engine.Evaluate(id, "crane.scaling.deny", input, CancellationToken.None)))
+                foreach (var message in Messages(await _engine.Evaluate(id, "crane.scaling.deny", input, budget, CancellationToken.None)))
                 {
                     allowed = request.Current;
                     reasons.Add($"policy {id}: {message}");

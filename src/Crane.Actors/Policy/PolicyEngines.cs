@@ -22,17 +22,36 @@ public interface IPolicyEngine
     /// <summary>Installs the full set of modules (policy id → source).</summary>
     Task Load(IReadOnlyDictionary<string, string> modules, CancellationToken ct);
 
+    /// <summary>
+    /// The budget of one decision (admission, scheduling over every node, scaling): every <see cref="Evaluate"/>
+    /// made for that decision draws from it, so modules × nodes cannot multiply the time a decision may take.
+    /// </summary>
+    EvaluationBudget StartDecision();
+
     /// <summary>The value of data.&lt;path&gt; (dotted, e.g. crane.admission.deny) for the input; null when undefined.</summary>
-    Task<JsonNode?> Evaluate(string policy, string path, JsonNode input, CancellationToken ct);
+    Task<JsonNode?> Evaluate(string policy, string path, JsonNode input, EvaluationBudget decision, CancellationToken ct);
+}
+
+/// <summary>Per-decision limits of the policy engines (--policy-max-steps, --policy-timeout-seconds).</summary>
+public static class PolicyLimits
+{
+    /// <summary>
+    /// Steps and time of one decision, all modules and nodes together. Each evaluation used to get 200,000 steps
+    /// and 1 s on its own; the deploy/policies samples take about 250 steps per admission and 30 per node when
+    /// scheduling, so 1,000,000 leaves room for thousands of nodes and far larger policies, and 1 s keeps the old
+    /// time bound, now for the whole decision.
+    /// </summary>
+    public static EvalOptions Default { get; } = new() { MaxSteps = 1_000_000, Timeout = TimeSpan.FromSeconds(1) };
 }
 
 /// <summary>
 /// Crane's own Rego evaluator. Each policy module is compiled and evaluated on its own, so every
 /// violation is attributed to its policy (and its enforcement: deny, warn or dryrun).
 /// </summary>
-public sealed class EmbeddedPolicyEngine(TimeProvider time) : IPolicyEngine
+/// <param name="limits">Per-decision steps and timeout, and the built-in size caps; <see cref="PolicyLimits.Default"/> when null.</param>
+public sealed class EmbeddedPolicyEngine(TimeProvider time, EvalOptions? limits = null) : IPolicyEngine
 {
-    private static readonly EvalOptions Limits = new() { MaxSteps = 200_000, Timeout = TimeSpan.FromSeconds(1) };
+    private readonly EvalOptions _limits = (limits ?? PolicyLimits.Default) with { TimeProvider = time };
     private Dictionary<string, CompiledPolicy> _compiled = new(StringComparer.Ordinal);
 
     public string Name => "embedded";
@@ -61,11 +80,23 @@ public sealed class EmbeddedPolicyEngine(TimeProvider time) : IPolicyEngine
 
     private ConvertedInput? _lastInput;
 
-    public Task<JsonNode?> Evaluate(string policy, string path, JsonNode input, CancellationToken ct)
+    public EvaluationBudget StartDecision() => new(_limits.MaxSteps, _limits.Timeout, time);
+
+    public Task<JsonNode?> Evaluate(string policy, string path, JsonNode input, EvaluationBudget decision, CancellationToken ct)
     {
         if (!_compiled.TryGetValue(policy, out var compiled))
             return Task.FromResult<JsonNode?>(null);
-        var result = compiled.EvaluateValue("data." + path, InputValue(input), null, Limits with { TimeProvider = time });
+        RegoResult<Value?> result;
+        try
+        {
+            result = compiled.EvaluateValue("data." + path, InputValue(input), null, _limits with { Budget = decision });
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A defect in the engine must not decide anything either: the decision point fails closed.
+            throw new PolicyUnavailableException($"policy {policy}: the embedded engine failed: {ex.GetType().Name}: {ex.Message}", ex);
+        }
+
         if (!result.IsOk)
             throw new PolicyUnavailableException($"policy {policy}: {result.Error}");
         return Task.FromResult(result.Value?.ToJsonNode());
@@ -90,12 +121,16 @@ public sealed class EmbeddedPolicyEngine(TimeProvider time) : IPolicyEngine
 /// from POST /v1/data/&lt;path&gt;. OPA merges all modules into one document tree, so a decision
 /// is evaluated once for all policies (attributed to the pseudo-policy "opa").
 /// </summary>
-public sealed class OpaPolicyEngine(HttpClient http) : IPolicyEngine
+/// <param name="decisionTimeout">Time for all requests of one decision together; <see cref="PolicyLimits.Default"/>'s when null.</param>
+public sealed class OpaPolicyEngine(HttpClient http, TimeSpan? decisionTimeout = null) : IPolicyEngine
 {
     public const string MergedPolicy = "opa";
     private HashSet<string> _loaded = new(StringComparer.Ordinal);
 
     public string Name => "opa";
+
+    // OPA counts no steps for Crane: only the deadline applies.
+    public EvaluationBudget StartDecision() => new(long.MaxValue, decisionTimeout ?? PolicyLimits.Default.Timeout);
 
     public async Task<PolicyProblem?> Check(string policy, string source, CancellationToken ct)
     {
@@ -125,11 +160,21 @@ public sealed class OpaPolicyEngine(HttpClient http) : IPolicyEngine
         _loaded = modules.Keys.ToHashSet(StringComparer.Ordinal);
     }
 
-    public async Task<JsonNode?> Evaluate(string policy, string path, JsonNode input, CancellationToken ct)
+    public async Task<JsonNode?> Evaluate(string policy, string path, JsonNode input, EvaluationBudget decision, CancellationToken ct)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (decision.TimeLeft() is { } left)
+        {
+            if (left <= TimeSpan.Zero)
+                throw new PolicyUnavailableException($"the decision exceeded its time budget of {decision.Timeout}");
+            deadline.CancelAfter(left);
+        }
+
         var body = JsonContent.Create(new JsonObject { ["input"] = input.DeepClone() });
-        var response = await Send(HttpMethod.Post, "v1/data/" + path.Replace('.', '/'), body, ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
+        var response = await Send(HttpMethod.Post, "v1/data/" + path.Replace('.', '/'), body, deadline.Token);
+        string text;
+        try { text = await response.Content.ReadAsStringAsync(deadline.Token); }
+        catch (OperationCanceledException ex) { throw new PolicyUnavailableException($"OPA at {http.BaseAddress} did not finish its answer: {ex.Message}", ex); }
         if (!response.IsSuccessStatusCode)
             throw new PolicyUnavailableException($"OPA answered {(int)response.StatusCode}: {text}");
         return JsonNode.Parse(text)?["result"]?.DeepClone();

@@ -5,6 +5,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Crane.Actors.Events;
 using Crane.Actors.Observability;
+using Crane.Actors.Policy;
 using Crane.Contracts.Messages;
 using Crane.Contracts.Specs;
 using Crane.Scheduling;
@@ -31,14 +32,15 @@ public sealed class SchedulerActor : ReceivePersistentActor
 
     private sealed record PolicyAnswered(ScheduleReplica Request, IActorRef ReplyTo, SchedulingDecision Decision);
 
-    private static readonly TimeSpan PolicyTimeout = TimeSpan.FromSeconds(2);
+    // The policy's own decision deadline plus time for the messages; past it the placement fails closed.
+    private static readonly TimeSpan PolicyAnswerMargin = TimeSpan.FromSeconds(1);
 
     private readonly Placer _placer;
     private readonly EventPublisher _events;
     private readonly Func<IActorRef> _workloads;
     private readonly IActorRef _policy;
     private readonly PolicyFilter _policyFilter;
-    private readonly Dictionary<string, IReadOnlyDictionary<string, IReadOnlyList<string>>> _lastPolicy = new(StringComparer.Ordinal);
+    private readonly TimeSpan _policyTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, NodeEntry> _nodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _cordoned = new(StringComparer.Ordinal);
@@ -46,13 +48,15 @@ public sealed class SchedulerActor : ReceivePersistentActor
 
     public override string PersistenceId => "crane-scheduler";
 
-    public SchedulerActor(Placer placer, EventPublisher events, Func<IActorRef> workloads, IActorRef policy, PolicyFilter policyFilter)
+    /// <param name="policyDecisionTimeout">The policy engine's per-decision deadline (--policy-timeout-seconds); the scheduler waits a little longer.</param>
+    public SchedulerActor(Placer placer, EventPublisher events, Func<IActorRef> workloads, IActorRef policy, PolicyFilter policyFilter, TimeSpan? policyDecisionTimeout = null)
     {
         _placer = placer;
         _events = events;
         _workloads = workloads;
         _policy = policy;
         _policyFilter = policyFilter;
+        _policyTimeout = (policyDecisionTimeout ?? PolicyLimits.Default.Timeout!.Value) + PolicyAnswerMargin;
         Recover<NodeCordoned>(e => _cordoned.Add(e.Node));
         Recover<NodeUncordoned>(e => _cordoned.Remove(e.Node));
         Command<RegisterNode>(Register);
@@ -71,8 +75,8 @@ public sealed class SchedulerActor : ReceivePersistentActor
         Command<WorkloadNotFound>(_ => { });
     }
 
-    public static Props Props(Placer placer, EventPublisher events, Func<IActorRef> workloads, IActorRef policy, PolicyFilter policyFilter) =>
-        Akka.Actor.Props.Create(() => new SchedulerActor(placer, events, workloads, policy, policyFilter));
+    public static Props Props(Placer placer, EventPublisher events, Func<IActorRef> workloads, IActorRef policy, PolicyFilter policyFilter, TimeSpan? policyDecisionTimeout = null) =>
+        Akka.Actor.Props.Create(() => new SchedulerActor(placer, events, workloads, policy, policyFilter, policyDecisionTimeout));
 
     protected override void PreStart()
     {
@@ -217,7 +221,7 @@ public sealed class SchedulerActor : ReceivePersistentActor
             workloadReplicas = mine.GetValueOrDefault(n.Descriptor.Name),
         })).ToList();
         var replyTo = Sender;
-        _policy.Ask<SchedulingDecision>(new EvaluateScheduling(msg.Workload, SpecJson.Serialize(msg.Spec), msg.ReplicaId, nodes), PolicyTimeout)
+        _policy.Ask<SchedulingDecision>(new EvaluateScheduling(msg.Workload, SpecJson.Serialize(msg.Spec), msg.ReplicaId, nodes), _policyTimeout)
             .PipeTo(Self,
                 success: d => new PolicyAnswered(msg, replyTo, d),
                 failure: ex => new PolicyAnswered(msg, replyTo, new SchedulingDecision(false, new Dictionary<string, IReadOnlyList<string>>(), ex.Message)));
@@ -227,18 +231,14 @@ public sealed class SchedulerActor : ReceivePersistentActor
     {
         var msg = answered.Request;
         var decision = answered.Decision;
-        if (decision.Available)
+        if (!decision.Available)
         {
-            _lastPolicy[msg.Workload] = decision.Denied;
-        }
-        else
-        {
-            _log.Warning("Scheduling policy unavailable for {0}: {1}; keeping its last decision", msg.Workload, decision.Error);
+            _log.Warning("Scheduling policy unavailable for {0}: {1}; no node is feasible until it answers", msg.Workload, decision.Error);
             _events.Warning("PolicyUnavailable", "Replica", msg.ReplicaId, null,
-                $"scheduling policy could not answer ({decision.Error}); using its last decision for {msg.Workload}");
+                $"scheduling policy could not answer ({decision.Error}); {msg.Workload}/{msg.ReplicaId} stays pending (fail closed)");
         }
 
-        _policyFilter.Denied = _lastPolicy.GetValueOrDefault(msg.Workload) ?? new Dictionary<string, IReadOnlyList<string>>();
+        _policyFilter.Apply(decision);
         var started = Stopwatch.GetTimestamp();
         var request = ToRequest(msg.Workload, msg.Spec);
         var result = _placer.Place(Snapshots(), request);
