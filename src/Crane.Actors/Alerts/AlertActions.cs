@@ -247,8 +247,9 @@ public sealed class AlertLedger
         return decision with { Next = decision.Next.Trimmed(now, workloadKeep) };
     }
 
+    // An incident that acted is forgotten only by age: a flood of other alerts must not make it act a second time.
     private AlertLedger Trimmed(DateTimeOffset now, TimeSpan workloadKeep) =>
-        With(_incidents.Trim(now - Retention, Capacity), _workloads.Trim(now - workloadKeep, Capacity));
+        With(_incidents.Trim(now - Retention, Capacity, keep: d => d.Acted), _workloads.Trim(now - workloadKeep, Capacity));
 
     private AlertDecision DecideTrimmed(AlertPlan plan, Alert alert, DateTimeOffset now, TimeSpan perWorkloadInterval)
     {
@@ -341,19 +342,34 @@ internal sealed class RecencyMap<TKey, TValue> where TKey : notnull
         return new(_slots.SetItem(key, new Slot(value, at, _nextTouch)), byTouch.Add(_nextTouch, key), _nextTouch + 1);
     }
 
-    /// <summary>Forgets, least recently touched first, entries touched before the cut-off and entries beyond the capacity.</summary>
-    public RecencyMap<TKey, TValue> Trim(DateTimeOffset forgetBefore, int capacity)
+    /// <summary>
+    /// Forgets, least recently touched first, entries touched before the cut-off, then entries beyond the capacity
+    /// except those <paramref name="keep"/> protects (they go by age only).
+    /// </summary>
+    public RecencyMap<TKey, TValue> Trim(DateTimeOffset forgetBefore, int capacity, Func<TValue, bool>? keep = null)
     {
         var slots = _slots;
         var byTouch = _byTouch;
-        while (!byTouch.IsEmpty)
+        while (!byTouch.IsEmpty && slots[byTouch.First().Value].At < forgetBefore)
         {
             var oldest = byTouch.First();
-            if (slots.Count <= capacity && slots[oldest.Value].At >= forgetBefore)
-                break;
             slots = slots.Remove(oldest.Value);
             byTouch = byTouch.Remove(oldest.Key);
         }
+
+        if (slots.Count > capacity)
+        {
+            foreach (var (order, key) in byTouch)
+            {
+                if (slots.Count <= capacity)
+                    break;
+                if (keep?.Invoke(slots[key].Value) == true)
+                    continue;
+                slots = slots.Remove(key);
+                byTouch = byTouch.Remove(order);
+            }
+        }
+
         return ReferenceEquals(slots, _slots) ? this : new(slots, byTouch, _nextTouch);
     }
 

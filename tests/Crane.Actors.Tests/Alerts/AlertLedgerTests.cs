@@ -313,16 +313,17 @@ public sealed class AlertLedgerTests
     }
 
     [Fact]
-    public void Keeps_at_most_capacity_incidents_forgetting_the_least_recently_delivered()
+    public void Keeps_at_most_capacity_incidents_that_did_not_act_forgetting_the_least_recently_delivered()
     {
+        // CrashLooping plans no action: such incidents are bounded by count.
         var run = new Run(AlertLedger.Create(TimeSpan.FromHours(24), 3));
 
-        run.Deliver(Down("a", workload: "wa"), At(0));
-        run.Deliver(Down("b", workload: "wb"), At(1));
-        run.Deliver(Down("c", workload: "wc"), At(2));
-        Assert.Equal(AlertVerdict.Duplicate, run.Verdict(Down("a", workload: "wa"), At(3)));
-        run.Deliver(Down("d", workload: "wd"), At(4));
-        run.Deliver(Down("e", workload: "we"), At(5));
+        run.Deliver(Crashing("a"), At(0));
+        run.Deliver(Crashing("b"), At(1));
+        run.Deliver(Crashing("c"), At(2));
+        Assert.Equal(AlertVerdict.Duplicate, run.Verdict(Crashing("a"), At(3)));
+        run.Deliver(Crashing("d"), At(4));
+        run.Deliver(Crashing("e"), At(5));
 
         Assert.Equal(3, run.Ledger.Incidents);
         Assert.True(run.Ledger.Remembers("a", Started));
@@ -330,20 +331,34 @@ public sealed class AlertLedgerTests
         Assert.False(run.Ledger.Remembers("c", Started));
         Assert.True(run.Ledger.Remembers("d", Started));
         Assert.True(run.Ledger.Remembers("e", Started));
-        Assert.True(run.Ledger.Workloads <= 3);
     }
 
     [Fact]
-    public void The_default_ledger_holds_at_most_ten_thousand_incidents()
+    public void An_incident_that_acted_is_not_forgotten_for_a_flood_of_other_alerts_only_for_its_age()
+    {
+        var run = new Run(AlertLedger.Create(TimeSpan.FromHours(24), 100));
+        Assert.Equal(AlertVerdict.Act, run.Verdict(Down("real"), At(0)));
+
+        // 20,000 alerts that do not act (fake or noise), far more than the capacity of 100.
+        for (var i = 0; i < 20_000; i++)
+            run.Deliver(Crashing($"noise-{i}"), At(1 + (i / 1000.0)));
+
+        Assert.Equal(100, run.Ledger.Incidents);
+        Assert.Equal(AlertVerdict.Duplicate, run.Verdict(Down("real"), At(3600)));
+        // After the retention (24 h since it was last delivered) it goes like any other.
+        Assert.Equal(AlertVerdict.Act, run.Verdict(Down("real"), At(3600 + (25 * 3600))));
+    }
+
+    [Fact]
+    public void The_default_ledger_holds_at_most_ten_thousand_incidents_that_did_not_act()
     {
         var run = new Run(AlertLedger.Empty);
 
         for (var i = 0; i < 10_050; i++)
-            run.Deliver(Down($"fp-{i}", workload: $"w-{i}"), At(i));
+            run.Deliver(Crashing($"fp-{i}"), At(i));
 
         Assert.Equal(10_000, AlertLedger.DefaultCapacity);
         Assert.Equal(10_000, run.Ledger.Incidents);
-        Assert.Equal(10_000, run.Ledger.Workloads);
         Assert.False(run.Ledger.Remembers("fp-49", Started));
         Assert.True(run.Ledger.Remembers("fp-50", Started));
         Assert.True(run.Ledger.Remembers("fp-10049", Started));
