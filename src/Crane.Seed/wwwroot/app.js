@@ -36,7 +36,8 @@ function signIn(message) {
   $('#signin-error').textContent = message ?? '';
   if (!dialog.open) dialog.showModal();
 }
-onUnauthorized(signIn);
+// First visit: no token yet, nothing went wrong. A token the API refused is worth saying so.
+onUnauthorized(message => signIn(hasToken() ? `That token was refused: ${message}` : ''));
 $('#signin-form').addEventListener('submit', () => {
   setToken($('#signin-token').value);
   $('#signin-token').value = '';
