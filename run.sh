@@ -210,25 +210,30 @@ MSG
     sleep 0.5
   done
   if [ $stopping = 0 ] && alive; then
-    answer=$(curl -sS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' -H "$auth" "$api/api/v1/workloads" -w ' %{http_code}')
-    case "${answer##* }" in
-      200|201) ;;
-      *) say "applying $example was refused: $answer" ;;
-    esac
+    # The demo is applied once: on later starts it is recovered as it was left (scaled, changed), not reset.
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$api/api/v1/workloads/api-service")" = 404 ]; then
+      answer=$(curl -sS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' -H "$auth" "$api/api/v1/workloads" -w ' %{http_code}')
+      case "${answer##* }" in
+        200|201) ;;
+        *) say "applying $example was refused: $answer" ;;
+      esac
+    fi
     deadline=$(( $(date +%s) + 180 ))
-    ready=""
+    ready=0 desired=0
     while [ $stopping = 0 ] && alive && [ "$(date +%s)" -lt $deadline ]; do
-      ready=$(curl -fs -H "$auth" "$api/api/v1/workloads/api-service" | grep -o '"readyReplicas":[0-9]*' | cut -d: -f2)
-      if [ "${ready:-0}" -ge 3 ] && curl -fs -H 'Host: api-service' "http://127.0.0.1:$lb_port/" >/dev/null 2>&1; then
+      view=$(curl -fs -H "$auth" "$api/api/v1/workloads/api-service" || true)
+      ready=$(grep -o '"readyReplicas":[0-9]*' <<<"$view" | cut -d: -f2)
+      desired=$(grep -o '"desiredReplicas":[0-9]*' <<<"$view" | cut -d: -f2)
+      if [ "${desired:-0}" -gt 0 ] && [ "${ready:-0}" -ge "$desired" ] && curl -fs -H 'Host: api-service' "http://127.0.0.1:$lb_port/" >/dev/null 2>&1; then
         echo
-        say "the demo is up: api-service 3/3 ready, served through NGINX (curl -H 'Host: api-service' http://127.0.0.1:$lb_port/)"
+        say "the demo is up: api-service $ready/$desired ready, served through NGINX (curl -H 'Host: api-service' http://127.0.0.1:$lb_port/)"
         echo
         break
       fi
       sleep 0.5
     done
     if [ $stopping = 0 ] && alive && [ "$(date +%s)" -ge $deadline ]; then
-      say "api-service has ${ready:-0}/3 ready replicas after 3 minutes; see $cli_bin describe workload api-service and $logs/seed.log"
+      say "api-service has ${ready:-0}/${desired:-?} ready replicas after 3 minutes; see $cli_bin describe workload api-service and $logs/seed.log"
     fi
   fi
 fi
