@@ -15,7 +15,7 @@ say() { echo "test.sh: $*"; }
 
 setup_failed=0
 if [ $quick = 0 ]; then
-  # The same setup step as ./run.sh, plus what the tests need (hey, docker-compose, postgresql, chromium).
+  # The same setup step as ./run.sh, plus what the tests need (hey, docker-compose, postgresql, chromium, openssl).
   scripts/setup --for test --log-dir "$log_dir" || setup_failed=1
   if docker info >/dev/null 2>&1; then
     images/demo/build.sh >"$log_dir/demo-image.log" 2>&1 || { say "demo image build failed:"; tail -20 "$log_dir/demo-image.log"; setup_failed=1; }

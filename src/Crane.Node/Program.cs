@@ -31,7 +31,15 @@ builder.Logging.AddSimpleConsole(o =>
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.WebHost.UseUrls($"http://{(options.HttpBind.Contains(':', StringComparison.Ordinal) ? $"[{options.HttpBind}]" : options.HttpBind)}:{options.HttpPort}");
-builder.Services.AddCrane(options, control: false, worker: true);
+try
+{
+    builder.Services.AddCrane(options, control: false, worker: true);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"crane-node: {ex.Message}");
+    return 2;
+}
 
 var app = builder.Build();
 app.MapMetrics("/metrics");

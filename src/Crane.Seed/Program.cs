@@ -47,7 +47,15 @@ builder.WebHost.UseUrls($"http://{HttpHost(options.HttpBind)}:{options.HttpPort}
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiGuard.MaxBodyBytes);
 builder.Services.AddSingleton(tokens);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
-builder.Services.AddCrane(options, control: true, worker: options.AllInOne);
+try
+{
+    builder.Services.AddCrane(options, control: true, worker: options.AllInOne);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"crane-seed: {ex.Message}");
+    return 2;
+}
 
 var app = builder.Build();
 app.UseMiddleware<ApiErrors>();

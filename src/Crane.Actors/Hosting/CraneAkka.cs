@@ -39,6 +39,8 @@ public static class CraneAkka
 
     public static IServiceCollection AddCrane(this IServiceCollection services, CraneOptions options, bool control, bool worker)
     {
+        // Read here, not when the actor system starts: a wrong file or password stops the start with its message.
+        var tls = RemotingTls.Load(options, TimeProvider.System);
         Directory.CreateDirectory(options.DataDir);
         var strategies = StrategyRegistry.CreateDefault();
         services.AddSingleton(strategies);
@@ -70,7 +72,10 @@ public static class CraneAkka
         {
             var hocon = Path.Combine(AppContext.BaseDirectory, "hocon", "crane.conf");
             builder.AddHocon(Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(hocon)), HoconAddMode.Prepend);
-            builder.WithRemoting(options.Hostname, options.AkkaPort);
+            if (tls is null)
+                builder.WithRemoting(options.Hostname, options.AkkaPort);
+            else
+                builder.WithRemoting(tls.RemoteOptions(options.Hostname, options.AkkaPort, sp.GetRequiredService<TimeProvider>()));
             var seeds = options.SeedAddresses().ToArray();
             builder.WithClustering(new ClusterOptions { Roles = roles.ToArray(), SeedNodes = seeds });
             builder.AddStartup((system, _) =>

@@ -69,6 +69,12 @@ public sealed record CraneOptions
     public int MaxWorkloads { get; init; } = 500;
     /// <summary>The process runtime runs specs' commands on this host: only when this is set.</summary>
     public bool AllowProcessRuntime { get; init; }
+    /// <summary>PKCS#12 file with this member's certificate and private key: Akka remoting uses mutual TLS (<see cref="RemotingTls"/>).</summary>
+    public string? AkkaTlsCert { get; init; }
+    /// <summary>Password of --akka-tls-cert (CRANE_AKKA_TLS_PASSWORD keeps it out of the process list).</summary>
+    public string? AkkaTlsPassword { get; init; }
+    /// <summary>The CA certificate(s), PEM or DER, that every peer's certificate must chain to.</summary>
+    public string? AkkaTlsCa { get; init; }
 
     public const string NoPrometheus = "none";
 
@@ -81,6 +87,7 @@ public sealed record CraneOptions
         "prometheus-url", "prometheus-port", "scrape-interval-seconds", "autoscaler-sync-seconds", "autoscaler-window-seconds",
         "autoscaler-tolerance", "cpu-initialization-seconds", "alertmanager-url", "alertmanager-port", "alert-resend-delay-seconds",
         "alert-action-interval-seconds", "http-bind", "tokens-file", "allowed-hosts", "metrics-auth", "max-workloads", "allow-process-runtime",
+        "akka-tls-cert", "akka-tls-password", "akka-tls-ca",
     ];
 
     /// <summary>Parses flags; environment variables give the defaults. Throws ArgumentException with a user-facing message.</summary>
@@ -171,6 +178,9 @@ public sealed record CraneOptions
             MetricsAuth = Get("metrics-auth") is { } ma ? Bool("metrics-auth", ma) : o.MetricsAuth,
             MaxWorkloads = Get("max-workloads") is { } mw ? (int)Math.Min(int.MaxValue, Positive("max-workloads", mw)) : o.MaxWorkloads,
             AllowProcessRuntime = Get("allow-process-runtime") is { } apr ? Bool("allow-process-runtime", apr) : o.AllowProcessRuntime,
+            AkkaTlsCert = Get("akka-tls-cert") ?? o.AkkaTlsCert,
+            AkkaTlsPassword = Get("akka-tls-password") ?? o.AkkaTlsPassword,
+            AkkaTlsCa = Get("akka-tls-ca") ?? o.AkkaTlsCa,
         };
         if (parsed.Runtime == "process" && !parsed.AllowProcessRuntime)
         {
@@ -178,12 +188,21 @@ public sealed record CraneOptions
                 "add --allow-process-runtime to allow that, or use --runtime docker");
         }
 
+        if (parsed.AkkaTlsCert is null && (parsed.AkkaTlsCa ?? parsed.AkkaTlsPassword) is not null)
+            throw new ArgumentException("--akka-tls-ca and --akka-tls-password need --akka-tls-cert (this member's certificate)");
+        // A plain akka.tcp:// seed would never answer a member that speaks TLS: say so instead of looping on join attempts.
+        if (parsed.AkkaTlsCert is not null && parsed.SeedAddresses().FirstOrDefault(a => !a.Contains("ssl.tcp://", StringComparison.Ordinal)) is { } plain)
+            throw new ArgumentException($"--seed-nodes: '{plain}' is not a TLS address ({RemotingTls.Scheme}://...), but --akka-tls-cert is set");
+
         return parsed;
     }
 
-    /// <summary>host:port entries become akka.tcp://crane@host:port; full addresses pass through.</summary>
+    /// <summary>The scheme of every member's Akka address: <c>akka.ssl.tcp</c> with --akka-tls-cert, else <c>akka.tcp</c>.</summary>
+    public string AkkaScheme => AkkaTlsCert is null ? "akka.tcp" : RemotingTls.Scheme;
+
+    /// <summary>host:port entries become akka.tcp://crane@host:port (akka.ssl.tcp with TLS); full addresses pass through.</summary>
     public IReadOnlyList<string> SeedAddresses() =>
-        SeedNodes.Select(s => s.Contains("://", StringComparison.Ordinal) ? s : $"akka.tcp://crane@{s}").ToList();
+        SeedNodes.Select(s => s.Contains("://", StringComparison.Ordinal) ? s : $"{AkkaScheme}://crane@{s}").ToList();
 
     private static int Int(string flag, string v) =>
         int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"--{flag}: '{v}' is not a non-negative integer");

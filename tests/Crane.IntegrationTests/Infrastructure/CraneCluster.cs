@@ -19,6 +19,12 @@ public sealed record CraneClusterOptions
     public string CapacityCpu { get; init; } = "2";
 
     public string CapacityMemory { get; init; } = "2Gi";
+
+    /// <summary>More flags for every seed (e.g. its TLS certificate).</summary>
+    public IReadOnlyList<string> SeedArgs { get; init; } = [];
+
+    /// <summary>More flags for every crane-node that <see cref="CraneCluster.StartAsync"/> and <see cref="CraneCluster.AddNodeAsync"/> start.</summary>
+    public IReadOnlyList<string> NodeArgs { get; init; } = [];
 }
 
 /// <summary>
@@ -107,6 +113,14 @@ public sealed class CraneCluster : IAsyncDisposable
         return node;
     }
 
+    /// <summary>Starts one more crane-node with <paramref name="args"/> instead of <see cref="CraneClusterOptions.NodeArgs"/>, without waiting for it.</summary>
+    public CraneMember StartNode(string zone, IReadOnlyList<string> args)
+    {
+        var node = CreateNode(zone, args);
+        node.Start();
+        return node;
+    }
+
     /// <summary>Starts a member again with the same flags and data dir (SIGKILL first if it still runs) and waits until it serves / is Ready.</summary>
     public async Task RestartAsync(CraneMember member)
     {
@@ -184,11 +198,12 @@ public sealed class CraneCluster : IAsyncDisposable
 
             if (_options.PostgresConnectionString is { } connection)
                 args.AddRange(["--persistence", "postgres", "--connection-string", connection]);
+            args.AddRange(_options.SeedArgs);
             _seeds.Add(new CraneMember(name, isSeed: true, isWorker: _options.AllInOneSeeds, zone, SeedBinary, dataDir, ports[i], args));
         }
     }
 
-    private CraneMember CreateNode(string zone)
+    private CraneMember CreateNode(string zone, IReadOnlyList<string>? args = null)
     {
         var name = $"n{_nodes.Count + 1}-{_suffix}";
         var dataDir = Path.Combine(RootDir, name);
@@ -198,6 +213,7 @@ public sealed class CraneCluster : IAsyncDisposable
             "--seed-nodes", seedList, "--node-name", name, "--akka-port", "0", "--data-dir", dataDir,
             "--capacity-cpu", _options.CapacityCpu, "--capacity-memory", _options.CapacityMemory,
             "--labels", $"zone={zone}", "--container-labels", ContainerLabel,
+            .. args ?? _options.NodeArgs,
         ]);
         _nodes.Add(node);
         return node;
