@@ -73,8 +73,17 @@ public sealed class DashboardFixture : IAsyncLifetime
         try
         {
             await page.GotoAsync($"/{hash}");
-            // app.js marks the page once every module loaded and the first view is shown.
-            await Assertions.Expect(page.Locator("html[data-crane-ui='started']")).ToHaveCountAsync(1);
+            // app.js marks the page once every module loaded and the first view is shown. Docker adding or removing a
+            // container's interface can make Chromium abort loads with ERR_NETWORK_CHANGED: then load the page once more.
+            try
+            {
+                await Assertions.Expect(page.Locator("html[data-crane-ui='started']")).ToHaveCountAsync(1);
+            }
+            catch (PlaywrightException) when (NetworkChanged(console))
+            {
+                await page.ReloadAsync();
+                await Assertions.Expect(page.Locator("html[data-crane-ui='started']")).ToHaveCountAsync(1);
+            }
             await test(page);
             await ScreenshotAsync(page, screenshot);
             lock (errors)
@@ -118,6 +127,12 @@ public sealed class DashboardFixture : IAsyncLifetime
         var page = await context.NewPageAsync();
         await page.GotoAsync("/#cluster");
         await test(page);
+    }
+
+    private static bool NetworkChanged(List<string> console)
+    {
+        lock (console)
+            return console.Any(line => line.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal));
     }
 
     public static string ScreenshotPath(string name) => Path.Combine(ScreenshotDir, $"{name}.png");

@@ -59,6 +59,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
     private ReplicaState _state = ReplicaState.Starting;
     private bool _ready;
     private bool _readySinceStart;
+    private bool _aliveSinceStart;
     private int _restarts;
     private int _crashes;
     private int _imageFailures;
@@ -265,6 +266,7 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _imageFailures = 0;
         _probeRuns.Clear();
         _readySinceStart = false;
+        _aliveSinceStart = false;
         Become(Running);
         if (up.Adopted)
         {
@@ -430,7 +432,12 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _probeRuns[done.Kind] = (successes, failures);
 
         var warmingUp = done.Kind == "readiness" && !_readySinceStart;
-        if (!outcome.Success && !warmingUp)
+        if (done.Kind == "liveness" && outcome.Success)
+            _aliveSinceStart = true;
+        // A liveness probe that runs before the app first answered (any probe) is not news: it counts toward the
+        // threshold, but its event waits until it matters.
+        var livenessWarmUp = done.Kind == "liveness" && !_aliveSinceStart && !_readySinceStart && failures < probe.FailureThreshold;
+        if (!outcome.Success && !warmingUp && !livenessWarmUp)
         {
             _ctx.Events.Publish(CraneEvent.Warning, "Unhealthy", "Replica", _replicaId, _ctx.Node,
                 $"{done.Kind} probe failed ({failures}/{probe.FailureThreshold}): {outcome.Message}", WorkloadDetail());
