@@ -432,11 +432,17 @@ public sealed class ReplicaActor : ReceiveActor, IWithTimers
         _probeRuns[done.Kind] = (successes, failures);
 
         var warmingUp = done.Kind == "readiness" && !_readySinceStart;
-        if (done.Kind == "liveness" && outcome.Success)
+        if (outcome.Success && !_aliveSinceStart)
+        {
+            // The app answered for the first time: liveness failures from before it listened are forgiven.
             _aliveSinceStart = true;
-        // A liveness probe that runs before the app first answered (any probe) is not news: it counts toward the
-        // threshold, but its event waits until it matters.
-        var livenessWarmUp = done.Kind == "liveness" && !_aliveSinceStart && !_readySinceStart && failures < probe.FailureThreshold;
+            if (done.Kind != "liveness")
+                _probeRuns.Remove("liveness");
+        }
+
+        // A liveness probe that runs before the app first answered is not news: it counts toward the threshold (an app
+        // that never answers is still restarted), but its event waits until it matters.
+        var livenessWarmUp = done.Kind == "liveness" && !_aliveSinceStart && failures < probe.FailureThreshold;
         if (!outcome.Success && !warmingUp && !livenessWarmUp)
         {
             _ctx.Events.Publish(CraneEvent.Warning, "Unhealthy", "Replica", _replicaId, _ctx.Node,
