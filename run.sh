@@ -130,8 +130,9 @@ done
 # Ctrl-C (or TERM/HUP): stop every Crane process gracefully; a second one kills them at once.
 stopping=0
 watcher=""
+follower=""
 kill_crane() {
-  kill -KILL "${crane_pids[@]}" $watcher 2>/dev/null
+  kill -KILL "${crane_pids[@]}" $watcher $follower 2>/dev/null
   # The seed's own NGINX, Prometheus and Alertmanager, by the pid files it keeps.
   for f in "$data_dir"/{nginx,prometheus,alertmanager}/*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
 }
@@ -150,7 +151,7 @@ stop_crane() {
   stopping=1
   echo
   say "stopping Crane (containers keep running and are adopted by the next ./run.sh; Ctrl-C again to kill it at once)"
-  kill -TERM "${crane_pids[@]}" $watcher 2>/dev/null
+  kill -TERM "${crane_pids[@]}" $watcher $follower 2>/dev/null
 }
 trap stop_crane INT TERM HUP
 
@@ -165,7 +166,7 @@ seed_died() {
 
 for _ in $(seq 1 240); do
   [ $stopping = 1 ] && break
-  if [ -f "$data_dir/http.port" ] && curl -fs "http://127.0.0.1:$(cat "$data_dir/http.port")/readyz" >/dev/null 2>&1; then break; fi
+  if [ -f "$data_dir/http.port" ] && curl -fs --max-time 2 "http://127.0.0.1:$(cat "$data_dir/http.port")/readyz" >/dev/null 2>&1; then break; fi
   alive || seed_died
   sleep 0.25
 done
@@ -203,50 +204,55 @@ MSG
   "$cli_bin" events -w --no-headers --since "$started_at" &
   watcher=$!
 
-  for _ in $(seq 1 120); do
-    [ $stopping = 1 ] && break
-    [ "$(curl -fs -H "$auth" "$api/api/v1/nodes" | grep -o '"status":"Ready"' | wc -l)" -ge "$(( nodes > 0 ? nodes : 1 ))" ] && break
-    alive || break
-    sleep 0.5
-  done
-  if [ $stopping = 0 ] && alive; then
-    # The demo is applied once: on later starts it is recovered as it was left (scaled, changed), not reset.
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$api/api/v1/workloads/api-service")" = 404 ]; then
-      answer=$(curl -sS -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' -H "$auth" "$api/api/v1/workloads" -w ' %{http_code}')
-      case "${answer##* }" in
-        200|201) ;;
-        *) say "applying $example was refused: $answer" ;;
-      esac
-    fi
-    deadline=$(( $(date +%s) + 180 ))
-    ready=0 desired=0
-    while [ $stopping = 0 ] && alive && [ "$(date +%s)" -lt $deadline ]; do
-      view=$(curl -fs -H "$auth" "$api/api/v1/workloads/api-service" || true)
-      ready=$(grep -o '"readyReplicas":[0-9]*' <<<"$view" | cut -d: -f2)
-      desired=$(grep -o '"desiredReplicas":[0-9]*' <<<"$view" | cut -d: -f2)
-      if [ "${desired:-0}" -gt 0 ] && [ "${ready:-0}" -ge "$desired" ] && curl -fs -H 'Host: api-service' "http://127.0.0.1:$lb_port/" >/dev/null 2>&1; then
-        echo
-        say "the demo is up: api-service $ready/$desired ready, served through NGINX (curl -H 'Host: api-service' http://127.0.0.1:$lb_port/)"
-        echo
-        break
-      fi
+  # Applying and waiting for the demo runs beside the main shell, which only waits for Crane: a Ctrl-C is then
+  # handled at once, never after a request in flight (stop_crane ends this job too).
+  follow_demo() {
+    for _ in $(seq 1 120); do
+      [ "$(curl -fs --max-time 2 -H "$auth" "$api/api/v1/nodes" | grep -o '"status":"Ready"' | wc -l)" -ge "$(( nodes > 0 ? nodes : 1 ))" ] && break
+      alive || break
       sleep 0.5
     done
-    if [ $stopping = 0 ] && alive && [ "$(date +%s)" -ge $deadline ]; then
-      say "api-service has ${ready:-0}/${desired:-?} ready replicas after 3 minutes; see $cli_bin describe workload api-service and $logs/seed.log"
+    if alive; then
+      # The demo is applied once: on later starts it is recovered as it was left (scaled, changed), not reset.
+      if [ "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H "$auth" "$api/api/v1/workloads/api-service")" = 404 ]; then
+        answer=$(curl -sS --max-time 35 -X POST --data-binary @"$example" -H 'Content-Type: application/yaml' -H "$auth" "$api/api/v1/workloads" -w ' %{http_code}')
+        case "${answer##* }" in
+          200|201) ;;
+          *) say "applying $example was refused: $answer" ;;
+        esac
+      fi
+      deadline=$(( $(date +%s) + 180 ))
+      ready=0 desired=0
+      while alive && [ "$(date +%s)" -lt $deadline ]; do
+        view=$(curl -fs --max-time 2 -H "$auth" "$api/api/v1/workloads/api-service" || true)
+        ready=$(grep -o '"readyReplicas":[0-9]*' <<<"$view" | cut -d: -f2)
+        desired=$(grep -o '"desiredReplicas":[0-9]*' <<<"$view" | cut -d: -f2)
+        if [ "${desired:-0}" -gt 0 ] && [ "${ready:-0}" -ge "$desired" ] && curl -fs --max-time 2 -H 'Host: api-service' "http://127.0.0.1:$lb_port/" >/dev/null 2>&1; then
+          echo
+          say "the demo is up: api-service $ready/$desired ready, served through NGINX (curl -H 'Host: api-service' http://127.0.0.1:$lb_port/)"
+          echo
+          break
+        fi
+        sleep 0.5
+      done
+      if alive && [ "$(date +%s)" -ge $deadline ]; then
+        say "api-service has ${ready:-0}/${desired:-?} ready replicas after 3 minutes; see $cli_bin describe workload api-service and $logs/seed.log"
+      fi
     fi
-  fi
+  }
+  follow_demo &
+  follower=$!
 fi
 
 # Until Crane exits: by Ctrl-C (stop_crane) or on its own.
 while alive && [ $stopping = 0 ]; do wait "$seed" 2>/dev/null; done
 if [ $stopping = 1 ]; then
-  # A graceful stop takes ~1.5 s; whatever still runs after 4 s is killed, which the next start recovers from as
+  # A graceful stop takes ~1.5 s; whatever still runs after 3 s is killed, which the next start recovers from as
   # from any crash (the containers keep running and are adopted).
-  deadline=$(( $(date +%s%N) + 4000000000 ))
+  deadline=$(( $(date +%s%N) + 3000000000 ))
   while any_alive && [ "$(date +%s%N)" -lt "$deadline" ]; do sleep 0.1; done
   if any_alive; then
-    say "Crane did not stop within 4 s: killing it (containers keep running)"
+    say "Crane did not stop within 3 s: killing it (containers keep running)"
     kill_crane
   fi
   say "Crane stopped"
@@ -255,5 +261,5 @@ fi
 wait "$seed" 2>/dev/null; rc=$?
 say "crane-seed exited (code $rc); the last lines of $logs/seed.log:"
 tail -15 "$logs/seed.log" | sed 's/^/  /'
-kill -TERM "${crane_pids[@]}" $watcher 2>/dev/null
+kill -TERM "${crane_pids[@]}" $watcher $follower 2>/dev/null
 exit 1

@@ -30,7 +30,7 @@ builder.Logging.AddSimpleConsole(o =>
     o.TimestampFormat = "HH:mm:ss.fff ";
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.WebHost.UseUrls($"http://{(options.HttpBind.Contains(':', StringComparison.Ordinal) ? $"[{options.HttpBind}]" : options.HttpBind)}:{options.HttpPort}");
+builder.WebHost.UseUrls(options.HttpListenUrl);
 try
 {
     builder.Services.AddCrane(options, control: false, worker: true);

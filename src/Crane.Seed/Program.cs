@@ -43,7 +43,9 @@ builder.Logging.AddSimpleConsole(o =>
     o.TimestampFormat = "HH:mm:ss.fff ";
 });
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-builder.WebHost.UseUrls($"http://{HttpHost(options.HttpBind)}:{options.HttpPort}");
+builder.WebHost.UseUrls(options.HttpListenUrl);
+// An API request waiting on an actor that is shutting down must not hold the process for the default 30 s.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = ApiGuard.MaxBodyBytes);
 builder.Services.AddSingleton(tokens);
 builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
@@ -77,6 +79,3 @@ app.Lifetime.ApplicationStarted.Register(() =>
 
 await app.RunAsync();
 return 0;
-
-// An IPv6 literal needs brackets in a URL.
-static string HttpHost(string bind) => bind.Contains(':', StringComparison.Ordinal) ? $"[{bind}]" : bind;

@@ -37,6 +37,8 @@ public sealed class CraneOptionsTests
 
         Assert.Equal("127.0.0.1", o.HttpBind);
         Assert.Equal("0.0.0.0", CraneOptions.Parse(["--http-bind", "0.0.0.0"], 0, NoEnv).HttpBind);
+        Assert.Equal("http://127.0.0.1:8080", o.HttpListenUrl);
+        Assert.Equal("http://[::1]:0", CraneOptions.Parse(["--http-bind", "::1", "--http-port", "0"], 0, NoEnv).HttpListenUrl);
     }
 
     [Fact]

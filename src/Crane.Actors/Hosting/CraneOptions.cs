@@ -59,6 +59,10 @@ public sealed record CraneOptions
 
     /// <summary>Address the HTTP API (and a node's /metrics) binds to; loopback unless asked (--hostname is Akka's address).</summary>
     public string HttpBind { get; init; } = "127.0.0.1";
+    /// <summary>The URL the HTTP server listens on: --http-bind (bracketed when IPv6) and --http-port.</summary>
+    public string HttpListenUrl =>
+        $"http://{(HttpBind.Contains(':', StringComparison.Ordinal) ? $"[{HttpBind}]" : HttpBind)}:{HttpPort.ToString(CultureInfo.InvariantCulture)}";
+
     /// <summary>Bearer tokens (name, role, SHA-256 of the token per line); null: an admin token generated into &lt;data-dir&gt;/admin.token.</summary>
     public string? TokensFile { get; init; }
     /// <summary>Host header values the API answers (DNS-rebinding guard); besides these: localhost, loopback, --hostname, --http-bind.</summary>

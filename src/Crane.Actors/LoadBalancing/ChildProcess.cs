@@ -75,9 +75,9 @@ internal static class ChildProcess
             return;
         Signals.Send(pid, signal);
         var deadline = DateTime.UtcNow + wait;
-        while (File.Exists(cmdline) && DateTime.UtcNow < deadline)
+        while (Running(pid) && DateTime.UtcNow < deadline)
             await Task.Delay(100);
-        if (killAfterWait && File.Exists(cmdline))
+        if (killAfterWait && Running(pid))
         {
             using var leftover = Process.GetProcessById(pid);
             leftover.Kill();
